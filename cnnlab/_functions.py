@@ -1,0 +1,96 @@
+"""Top-level tensor functions (``cnnlab.cat``, ``cnnlab.exp``...), as in the ``torch`` namespace."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._ops import indexing as ix
+from ._tensor import Tensor, as_tensor_like
+
+
+def _tensors(seq, op: str) -> list[Tensor]:
+    seq = list(seq)
+    if not seq:
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+    return [t if isinstance(t, Tensor) else Tensor(t) for t in seq]
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Concatenate tensors along an existing ``dim``."""
+    ts = _tensors(tensors, "cat")
+    return ix.Cat.apply(*ts, dim=dim % ts[0].ndim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join tensors of the same shape along a new ``dim``."""
+    ts = _tensors(tensors, "stack")
+    return ix.Stack.apply(*ts, dim=dim % (ts[0].ndim + 1))
+
+
+def where(condition, input, other) -> Tensor:
+    """Element-wise ``input if condition else other``; differentiable in ``input`` and ``other``."""
+    cond = condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition, dtype=bool))
+    ref = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
+    a = input if isinstance(input, Tensor) else as_tensor_like(input, ref)
+    b = other if isinstance(other, Tensor) else as_tensor_like(other, ref)
+    try:
+        np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"where: shapes {cond.shape}, {a.shape} and {b.shape} cannot be broadcast together") from None
+    return ix.Where.apply(cond, a, b)
+
+
+def _method(name):
+    def fn(input: Tensor, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    fn.__name__ = name
+    fn.__doc__ = f"``cnnlab.{name}(x, ...)`` is ``x.{name}(...)``."
+    return fn
+
+
+exp, log, sqrt, abs, clamp, clip = (_method(n) for n in ("exp", "log", "sqrt", "abs", "clamp", "clip"))
+sum, mean, var, std, amax, amin = (_method(n) for n in ("sum", "mean", "var", "std", "amax", "amin"))
+argmax, argmin, reshape, flatten = (_method(n) for n in ("argmax", "argmin", "reshape", "flatten"))
+transpose, permute, squeeze, unsqueeze = (_method(n) for n in ("transpose", "permute", "squeeze", "unsqueeze"))
+relu, sigmoid, tanh, softmax, log_softmax = (_method(n) for n in ("relu", "sigmoid", "tanh", "softmax", "log_softmax"))
+eq, ne, lt, le, gt, ge = (_method(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
+t, numel = _method("t"), _method("numel")
+
+
+def max(input: Tensor, dim=None, keepdim=False):
+    return input.max(dim, keepdim)
+
+
+def min(input: Tensor, dim=None, keepdim=False):
+    return input.min(dim, keepdim)
+
+
+def maximum(input: Tensor, other) -> Tensor:
+    return input.maximum(other)
+
+
+def minimum(input: Tensor, other) -> Tensor:
+    return input.minimum(other)
+
+
+def matmul(input: Tensor, other) -> Tensor:
+    return input @ other
+
+
+mm = bmm = matmul
+
+
+def allclose(a: Tensor, b, rtol=1e-5, atol=1e-8) -> bool:
+    return a.allclose(b, rtol, atol)
+
+
+def equal(a: Tensor, b: Tensor) -> bool:
+    return a.equal(b)
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)

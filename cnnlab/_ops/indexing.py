@@ -1,0 +1,76 @@
+"""Indexing and joining: getitem, cat, stack, where, constant pad."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from .arithmetic import unbroadcast
+
+
+def _is_basic_index(index) -> bool:
+    """True when ``index`` only slices (no integer/boolean arrays), so no element repeats."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (slice, int, np.integer, type(None), type(Ellipsis))) for i in items)
+
+
+class GetItem(Function):
+    def forward(self, a, index=None):
+        self.shape, self.dtype, self.index = a.shape, a.dtype, index
+        try:
+            return np.array(a[index], copy=True) if not _is_basic_index(index) else a[index]
+        except IndexError as e:
+            raise IndexError(f"index: {e} (tensor of shape {tuple(a.shape)})") from None
+
+    def backward(self, grad):
+        g = np.zeros(self.shape, dtype=grad.dtype)
+        if _is_basic_index(self.index):
+            g[self.index] = grad
+        else:  # fancy indexing may pick an element twice: accumulate
+            np.add.at(g, self.index, grad)
+        return g
+
+
+class Cat(Function):
+    def forward(self, *arrays, dim=0):
+        first = arrays[0]
+        for i, a in enumerate(arrays[1:], 1):
+            if a.ndim != first.ndim or any(
+                s != t for k, (s, t) in enumerate(zip(a.shape, first.shape)) if k != dim
+            ):
+                raise ValueError(
+                    f"cat: tensor {i} has shape {tuple(a.shape)}, which does not match tensor 0's "
+                    f"shape {tuple(first.shape)} outside dim {dim}"
+                )
+        self.splits = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        self.dim = dim
+        return np.concatenate(arrays, axis=dim)
+
+    def backward(self, grad):
+        return tuple(np.split(grad, self.splits, axis=self.dim))
+
+
+class Stack(Function):
+    def forward(self, *arrays, dim=0):
+        shapes = {a.shape for a in arrays}
+        if len(shapes) > 1:
+            raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
+        self.dim = dim
+        return np.stack(arrays, axis=dim)
+
+    def backward(self, grad):
+        return tuple(np.moveaxis(grad, self.dim, 0))
+
+
+class Where(Function):
+    def forward(self, condition, a, b):
+        self.save_for_backward(condition)
+        self.shapes = (a.shape, b.shape)
+        return np.where(condition, a, b)
+
+    def backward(self, grad):
+        (cond,) = self.saved
+        zero = np.zeros((), dtype=grad.dtype)
+        ga = unbroadcast(np.where(cond, grad, zero), self.shapes[0])
+        gb = unbroadcast(np.where(cond, zero, grad), self.shapes[1])
+        return None, ga, gb

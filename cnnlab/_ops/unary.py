@@ -1,0 +1,73 @@
+"""Element-wise unary ops: neg, exp, log, sqrt, abs, clamp."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad):
+        return -grad
+
+
+class Exp(Function):
+    def forward(self, a):
+        out = np.exp(a)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad * out
+
+
+class Log(Function):
+    def forward(self, a):
+        self.save_for_backward(a)
+        return np.log(a)
+
+    def backward(self, grad):
+        (a,) = self.saved
+        return grad / a
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        out = np.sqrt(a)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad / (2 * out)
+
+
+class Abs(Function):
+    def forward(self, a):
+        self.save_for_backward(a)
+        return np.abs(a)
+
+    def backward(self, grad):
+        (a,) = self.saved
+        return grad * np.sign(a)
+
+
+class Clamp(Function):
+    def forward(self, a, min=None, max=None):
+        # Gradient flows where the input is inside [min, max], bounds included (as torch).
+        mask = np.ones(a.shape, dtype=bool)
+        if min is not None:
+            mask &= a >= min
+        if max is not None:
+            mask &= a <= max
+        self.save_for_backward(mask)
+        return np.clip(a, min, max)
+
+    def backward(self, grad):
+        (mask,) = self.saved
+        return grad * mask

@@ -1,0 +1,616 @@
+"""``Tensor``: an ndarray with reverse-mode autograd and PyTorch's method names."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any, Sequence
+
+import numpy as np
+
+from ._dtype import DEFAULT_FLOAT, to_numpy_dtype
+from ._ops import arithmetic as ar
+from ._ops import indexing as ix
+from ._ops import reduction as rd
+from ._ops import shape as sh
+from ._ops import unary as un
+from .autograd.function import Function, run_backward
+
+MaxResult = namedtuple("MaxResult", ["values", "indices"])
+
+
+def _to_array(data: Any, dtype=None) -> np.ndarray:
+    """Make an array from user data with PyTorch's dtype rules (Python floats → float32)."""
+    if isinstance(data, Tensor):
+        data = data._data
+    if dtype is not None:
+        return np.array(data, dtype=to_numpy_dtype(dtype))
+    arr = np.array(data)
+    if arr.dtype == np.float64 and not isinstance(data, np.ndarray):
+        arr = arr.astype(DEFAULT_FLOAT)  # Python floats, as torch.tensor, become float32
+    elif arr.dtype.kind in "iu" and not isinstance(data, np.ndarray):
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind not in "biuf":
+        raise TypeError(f"tensor: cannot make a tensor from data of dtype {arr.dtype}")
+    return arr
+
+
+def as_tensor_like(value: Any, reference: "Tensor | None") -> "Tensor":
+    """Wrap a Python scalar or array operand of an op whose other operand is ``reference``.
+
+    A Python scalar takes the tensor's dtype (``x * 2`` stays float32), except a float
+    scalar with an integer tensor, which gives float32, as in PyTorch.
+    """
+    if isinstance(value, np.ndarray):
+        return Tensor._wrap(value)
+    arr = np.asarray(value)
+    if arr.ndim == 0 and reference is not None:
+        ref = reference._data.dtype
+        if ref.kind == "f" or arr.dtype.kind != "f":
+            return Tensor._wrap(arr.astype(ref))
+    if arr.dtype == np.float64:
+        arr = arr.astype(DEFAULT_FLOAT)
+    return Tensor._wrap(arr)
+
+
+class Tensor:
+    """A multi-dimensional array that can record operations for automatic differentiation.
+
+    Args:
+        data: array-like (nested lists, NumPy array, scalar).
+        dtype: NumPy dtype or a ``cnnlab`` dtype; Python floats default to ``float32``.
+        requires_grad: record operations on this tensor so ``backward`` can fill ``.grad``.
+
+    Example:
+        >>> x = cnnlab.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4.])
+    """
+
+    __array_priority__ = 1000  # so ``ndarray + Tensor`` calls Tensor.__radd__
+
+    def __init__(self, data: Any, dtype=None, requires_grad: bool = False):
+        self._data = _to_array(data, dtype)
+        self._init_graph(requires_grad)
+
+    def _init_graph(self, requires_grad: bool) -> None:
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only floating point tensors can require gradients, got dtype {self._data.dtype}"
+            )
+        self.requires_grad = bool(requires_grad)
+        self.grad: Tensor | None = None
+        self._ctx = None
+        self._retains_grad = False
+
+    @classmethod
+    def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> "Tensor":
+        """Wrap an existing array without copying (internal)."""
+        t = cls.__new__(cls)
+        t._data = array if isinstance(array, np.ndarray) else np.asarray(array)
+        t._init_graph(requires_grad)
+        return t
+
+    # ----------------------------------------------------------------- attributes
+    @property
+    def data(self) -> "Tensor":
+        """A detached Tensor sharing this tensor's memory (as ``torch.Tensor.data``)."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self._data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    @property
+    def T(self) -> "Tensor":
+        return self.permute(*reversed(range(self.ndim)))
+
+    def size(self, dim: int | None = None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
+        extras = []
+        if self._data.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype=cnnlab.{self._data.dtype}")
+        if self.requires_grad:
+            extras.append("requires_grad=True" if self._ctx is None else f"grad_fn=<{type(self._ctx).__name__}Backward>")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ------------------------------------------------------------- conversions
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad:
+            raise RuntimeError(
+                "numpy(): this tensor requires grad; call tensor.detach().numpy() instead"
+            )
+        return self._data
+
+    def item(self):
+        if self._data.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted, got shape {self.shape}")
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def detach(self) -> "Tensor":
+        return Tensor._wrap(self._data)
+
+    def clone(self) -> "Tensor":
+        return self + 0 if self.requires_grad else Tensor._wrap(self._data.copy())
+
+    def contiguous(self) -> "Tensor":
+        return self
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        """Accepts a device ("cpu") and/or a dtype, as ``torch.Tensor.to``."""
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) or getattr(a, "type", None) == "cpu":
+                if str(a) not in ("cpu",) and not str(a).startswith("cpu"):
+                    raise ValueError(f"to(): cnnlab runs on the CPU only, got device {a!r}")
+            elif a is not None:
+                dtype = a
+        device = kwargs.get("device")
+        if device is not None and not str(device).startswith("cpu"):
+            raise ValueError(f"to(): cnnlab runs on the CPU only, got device {device!r}")
+        if dtype is None or to_numpy_dtype(dtype) == self._data.dtype:
+            return self
+        return _Cast.apply(self, dtype=to_numpy_dtype(dtype))
+
+    def type(self, dtype) -> "Tensor":
+        return self.to(dtype)
+
+    def float(self) -> "Tensor":
+        return self.to(np.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(np.float64)
+
+    def long(self) -> "Tensor":
+        return self.to(np.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(np.int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(np.bool_)
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    # ---------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Compute the gradient of this tensor with respect to every leaf that requires it.
+
+        Args:
+            gradient: the gradient of some scalar with respect to this tensor; may be
+                omitted only when this tensor holds a single element.
+            retain_graph: keep the graph so backward can run through it again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward(): this tensor does not require grad and has no grad_fn; make sure an "
+                "input has requires_grad=True and that the computation is not under no_grad()"
+            )
+        if gradient is None:
+            if self._data.size != 1:
+                raise RuntimeError(
+                    f"backward(): grad can be implicitly created only for scalar outputs, but this "
+                    f"tensor has shape {self.shape}; pass gradient= a tensor of that shape, or "
+                    "reduce first (e.g. loss.sum() or loss.mean())"
+                )
+            grad = np.ones_like(self._data)
+        else:
+            grad = np.asarray(gradient._data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
+            if grad.shape != self._data.shape:
+                raise ValueError(
+                    f"backward(): gradient has shape {grad.shape}, expected the tensor's shape {self.shape}"
+                )
+        run_backward(self, grad, retain_graph=retain_graph)
+
+    def retain_grad(self) -> None:
+        self._retains_grad = True
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only floating point tensors can require gradients, got {self.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    # -------------------------------------------------- in-place (no graph)
+    def _inplace(self, value) -> "Tensor":
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        return self
+
+    def zero_(self):
+        return self._inplace(0)
+
+    def fill_(self, value):
+        return self._inplace(value)
+
+    def copy_(self, src):
+        src = src._data if isinstance(src, Tensor) else np.asarray(src)
+        if np.broadcast_shapes(src.shape, self.shape) != self.shape:
+            raise ValueError(f"copy_(): cannot copy shape {src.shape} into shape {self.shape}")
+        return self._inplace(src)
+
+    def add_(self, other, alpha=1):
+        return self._inplace(self._data + alpha * _raw(other))
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(self._data - alpha * _raw(other))
+
+    def mul_(self, other):
+        return self._inplace(self._data * _raw(other))
+
+    def div_(self, other):
+        return self._inplace(self._data / _raw(other))
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace(np.clip(self._data, min, max))
+
+    def normal_(self, mean=0.0, std=1.0):
+        from .random import default_generator
+
+        return self._inplace(default_generator().normal(mean, std, self.shape))
+
+    def uniform_(self, a=0.0, b=1.0):
+        from .random import default_generator
+
+        return self._inplace(default_generator().uniform(a, b, self.shape))
+
+    def _augmented(self, other, fn, out_of_place):
+        """``x op= y``: in place when no graph is being recorded through ``x`` (e.g. an
+        optimizer step under ``no_grad``), as in PyTorch; otherwise a new graph node."""
+        from .autograd.grad_mode import is_grad_enabled
+
+        if not (self.requires_grad and is_grad_enabled()):
+            fn(self._data, _raw(other), out=self._data, casting="same_kind")
+            return self
+        if self.is_leaf:
+            raise RuntimeError(
+                "a leaf tensor that requires grad is being used in an in-place operation; "
+                "wrap parameter updates in `with cnnlab.no_grad():`"
+            )
+        return out_of_place(self, other)
+
+    def __iadd__(self, other):
+        return self._augmented(other, np.add, Tensor.__add__)
+
+    def __isub__(self, other):
+        return self._augmented(other, np.subtract, Tensor.__sub__)
+
+    def __imul__(self, other):
+        return self._augmented(other, np.multiply, Tensor.__mul__)
+
+    def __itruediv__(self, other):
+        return self._augmented(other, np.true_divide, Tensor.__truediv__)
+
+    # ------------------------------------------------------------ arithmetic
+    def __add__(self, other):
+        return ar.Add.apply(self, other)
+
+    def __radd__(self, other):
+        return ar.Add.apply(other, self)
+
+    def __sub__(self, other):
+        return ar.Sub.apply(self, other)
+
+    def __rsub__(self, other):
+        return ar.Sub.apply(other, self)
+
+    def __mul__(self, other):
+        return ar.Mul.apply(self, other)
+
+    def __rmul__(self, other):
+        return ar.Mul.apply(other, self)
+
+    def __truediv__(self, other):
+        return ar.Div.apply(self, other)
+
+    def __rtruediv__(self, other):
+        return ar.Div.apply(other, self)
+
+    def __pow__(self, other):
+        return ar.Pow.apply(self, other)
+
+    def __rpow__(self, other):
+        return ar.Pow.apply(other, self)
+
+    def __matmul__(self, other):
+        return ar.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other):
+        return ar.MatMul.apply(other, self)
+
+    def __neg__(self):
+        return un.Neg.apply(self)
+
+    def __abs__(self):
+        return un.Abs.apply(self)
+
+    add, sub, mul, div, pow, matmul = __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__
+    neg, abs = __neg__, __abs__
+
+    def exp(self):
+        return un.Exp.apply(self)
+
+    def log(self):
+        return un.Log.apply(self)
+
+    def sqrt(self):
+        return un.Sqrt.apply(self)
+
+    def clamp(self, min=None, max=None):
+        return un.Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return ar.Maximum.apply(self, other)
+
+    def minimum(self, other):
+        return ar.Minimum.apply(self, other)
+
+    def relu(self):
+        from .functional import relu
+
+        return relu(self)
+
+    def sigmoid(self):
+        from .functional import sigmoid
+
+        return sigmoid(self)
+
+    def tanh(self):
+        from .functional import tanh
+
+        return tanh(self)
+
+    def softmax(self, dim):
+        from .functional import softmax
+
+        return softmax(self, dim)
+
+    def log_softmax(self, dim):
+        from .functional import log_softmax
+
+        return log_softmax(self, dim)
+
+    # ------------------------------------------------------------ comparisons
+    def _compare(self, other, fn):
+        return Tensor._wrap(fn(self._data, _raw(other)))
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other):  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    __hash__ = object.__hash__
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def __invert__(self):
+        return Tensor._wrap(~self._data)
+
+    def __and__(self, other):
+        return self._compare(other, np.logical_and)
+
+    def __or__(self, other):
+        return self._compare(other, np.logical_or)
+
+    def equal(self, other) -> bool:
+        return self.shape == other.shape and bool(np.array_equal(self._data, _raw(other)))
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8) -> bool:
+        return bool(np.allclose(self._data, _raw(other), rtol=rtol, atol=atol))
+
+    def argmax(self, dim=None, keepdim=False):
+        if dim is None:
+            return Tensor._wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
+        return Tensor._wrap(np.argmax(self._data, axis=dim, keepdims=keepdim).astype(np.int64))
+
+    def argmin(self, dim=None, keepdim=False):
+        if dim is None:
+            return Tensor._wrap(np.asarray(np.argmin(self._data), dtype=np.int64))
+        return Tensor._wrap(np.argmin(self._data, axis=dim, keepdims=keepdim).astype(np.int64))
+
+    # ------------------------------------------------------------- reductions
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        x = self.to(dtype) if dtype is not None else self
+        if x.dtype.kind in "biu":
+            return Tensor._wrap(np.sum(x._data, axis=rd.normalize_dims(dim, x.ndim, "sum"), keepdims=keepdim))
+        return rd.Sum.apply(x, axes=rd.normalize_dims(dim, x.ndim, "sum"), keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        if self.dtype.kind != "f":
+            raise RuntimeError(f"mean(): needs a floating point tensor, got dtype {self.dtype}")
+        return rd.Mean.apply(self, axes=rd.normalize_dims(dim, self.ndim, "mean"), keepdim=keepdim)
+
+    def _extreme(self, dim, keepdim, minimum: bool, name: str):
+        if isinstance(dim, Tensor):  # torch.max(a, b): element-wise
+            return self.minimum(dim) if minimum else self.maximum(dim)
+        if dim is None:
+            return rd.AMax.apply(self, axes=rd.normalize_dims(None, self.ndim, name), minimum=minimum)
+        (axis,) = rd.normalize_dims(dim, self.ndim, name)
+        values = rd.MaxAlongDim.apply(self, dim=axis, keepdim=keepdim, minimum=minimum)
+        fn = np.argmin if minimum else np.argmax
+        indices = Tensor._wrap(fn(self._data, axis=axis, keepdims=keepdim).astype(np.int64))
+        return MaxResult(values, indices)
+
+    def max(self, dim=None, keepdim=False):
+        return self._extreme(dim, keepdim, False, "max")
+
+    def min(self, dim=None, keepdim=False):
+        return self._extreme(dim, keepdim, True, "min")
+
+    def amax(self, dim=None, keepdim=False):
+        return rd.AMax.apply(self, axes=rd.normalize_dims(dim, self.ndim, "amax"), keepdim=keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return rd.AMax.apply(self, axes=rd.normalize_dims(dim, self.ndim, "amin"), keepdim=keepdim, minimum=True)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        return rd.Var.apply(self, axes=rd.normalize_dims(dim, self.ndim, "var"), correction=correction, keepdim=keepdim)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    # ------------------------------------------------------------------ shape
+    def reshape(self, *shape):
+        shape = _shape_arg(shape)
+        return self if shape == self.shape else sh.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        new = self.shape[:start] + (int(np.prod(self.shape[start : end + 1])),) + self.shape[end + 1 :]
+        return self.reshape(new)
+
+    def permute(self, *dims):
+        dims = tuple(d % max(self.ndim, 1) for d in _shape_arg(dims))
+        return sh.Permute.apply(self, dims=dims)
+
+    def transpose(self, dim0, dim1):
+        order = list(range(self.ndim))
+        d0, d1 = dim0 % self.ndim, dim1 % self.ndim
+        order[d0], order[d1] = order[d1], order[d0]
+        return sh.Permute.apply(self, dims=tuple(order))
+
+    def t(self):
+        if self.ndim > 2:
+            raise ValueError(f"t(): expects a tensor with <= 2 dimensions, got {self.ndim}")
+        return self.T if self.ndim == 2 else self
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            return self.reshape(tuple(s for s in self.shape if s != 1))
+        dims = rd.normalize_dims(dim, self.ndim, "squeeze")
+        return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
+
+    def unsqueeze(self, dim):
+        d = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def expand(self, *shape):
+        shape = tuple(s if s != -1 else self.shape[i - (len(shape) - self.ndim)] for i, s in enumerate(_shape_arg(shape)))
+        return sh.Expand.apply(self, shape=shape)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def __getitem__(self, index):
+        return ix.GetItem.apply(self, index=_index_arg(index))
+
+    def __setitem__(self, index, value):
+        if self.requires_grad and self.is_leaf:
+            from .autograd.grad_mode import is_grad_enabled
+
+            if is_grad_enabled():
+                raise RuntimeError("a leaf tensor that requires grad cannot be modified in place")
+        self._data[_index_arg(index)] = _raw(value)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+
+def _raw(value):
+    return value._data if isinstance(value, Tensor) else value
+
+
+def _shape_arg(shape: Sequence) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def _index_arg(index):
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, tuple):
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+class _Cast(Function):
+    def forward(self, a, dtype=None):
+        self.source = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, grad):
+        return grad.astype(self.source) if self.source.kind == "f" else None

@@ -1,0 +1,43 @@
+"""The ``cnnlab`` command line.
+
+Each sub-command lives in its own module ``cnnlab/cli/cmd_<name>.py`` that defines
+``register(subparsers)``; modules are discovered here, so adding a command touches no
+other file. Command modules import heavy libraries (matplotlib, the web app...) inside
+their handlers, so ``cnnlab --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from .errors import CLIError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cnnlab",
+        description="Build, train and inspect convolutional neural networks (NumPy engine, PyTorch API).",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("cmd_"):
+            importlib.import_module(f"{__name__}.{info.name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.handler(args)
+    except CLIError as e:
+        print(f"cnnlab {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)

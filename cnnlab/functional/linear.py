@@ -1,0 +1,31 @@
+"""Fully connected layer and flatten."""
+
+from __future__ import annotations
+
+from .._tensor import Tensor
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x Wᵀ + b.
+
+    Args:
+        input: (*, in_features).
+        weight: (out_features, in_features).
+        bias: (out_features,) or None.
+
+    Shape:
+        - Input: (*, H_in) with H_in = in_features
+        - Output: (*, H_out) with H_out = out_features
+    """
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: expected input of shape (*, {weight.shape[1]}) for weight of shape "
+            f"{tuple(weight.shape)}, got {tuple(input.shape)}"
+        )
+    out = input @ weight.T
+    return out + bias if bias is not None else out
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one (``cnnlab.flatten``)."""
+    return input.flatten(start_dim, end_dim)

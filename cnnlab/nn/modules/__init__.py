@@ -1,0 +1,1 @@
+"""Layer modules. Public names are re-exported by ``cnnlab.nn``."""

@@ -1,0 +1,1 @@
+"""Utilities: ``cnnlab.utils.data`` (datasets and loaders)."""
