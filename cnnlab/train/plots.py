@@ -1,0 +1,95 @@
+"""PNG plots of a run: loss and accuracy curves per epoch, and the confusion matrix.
+
+matplotlib is imported lazily with the non-interactive Agg backend, so plotting works on
+machines without a display and costs nothing for code that never plots.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _series(records: list[dict], key: str) -> tuple[list, list]:
+    xs, ys = [], []
+    for r in records:
+        v = r.get(key)
+        if isinstance(v, (int, float)) and v == v:  # skip missing and NaN
+            xs.append(r.get("epoch", len(xs) + 1))
+            ys.append(v)
+    return xs, ys
+
+
+def plot_curve(records: list[dict], metric: str, path: str | os.PathLike, title: str | None = None) -> Path | None:
+    """Plot ``train_<metric>`` and ``val_<metric>`` against the epoch; None if there is no data."""
+    lines = {split: _series(records, f"{split}_{metric}") for split in ("train", "val")}
+    if not any(xs for xs, _ in lines.values()):
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    for split, (xs, ys) in lines.items():
+        if xs:
+            ax.plot(xs, ys, marker="o", label={"train": "training", "val": "validation"}[split])
+    ax.set_title(title or f"{metric.replace('_', ' ')} per epoch")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_confusion(cm, classes: list[str] | None, path: str | os.PathLike, title: str = "confusion matrix") -> Path:
+    """A heat map of ``cm`` (rows: true class, columns: predicted) with counts and a colour bar."""
+    cm = np.asarray(cm)
+    n = cm.shape[0]
+    classes = list(classes) if classes is not None and len(classes) == n else [str(i) for i in range(n)]
+    plt = _pyplot()
+    size = max(5.0, 0.55 * n + 2.5)
+    fig, ax = plt.subplots(figsize=(size + 1, size), dpi=100)
+    im = ax.imshow(cm, cmap="Blues", interpolation="nearest")
+    fig.colorbar(im, ax=ax, label="samples")
+    ax.set_xticks(range(n), labels=classes, rotation=45, ha="right")
+    ax.set_yticks(range(n), labels=classes)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    if n <= 20:
+        threshold = cm.max() / 2 if cm.size else 0
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=8,
+                        color="white" if cm[i, j] > threshold else "black")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_run(run_dir: str | os.PathLike, records: list[dict], task: str = "classification",
+             confusion=None, classes=None) -> list[Path]:
+    """Write ``loss.png``, then ``accuracy.png`` and ``confusion.png`` (classification) or
+    ``rmse.png`` (regression) into ``run_dir``; returns the files written."""
+    run_dir = Path(run_dir)
+    written = [plot_curve(records, "loss", run_dir / "loss.png", "loss per epoch")]
+    if task == "classification":
+        written.append(plot_curve(records, "accuracy", run_dir / "accuracy.png", "accuracy per epoch"))
+        if confusion is not None:
+            written.append(plot_confusion(confusion, classes, run_dir / "confusion.png",
+                                          "confusion matrix (validation)"))
+    else:
+        written.append(plot_curve(records, "rmse", run_dir / "rmse.png", "RMSE per epoch"))
+    return [p for p in written if p is not None]
