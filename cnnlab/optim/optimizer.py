@@ -40,8 +40,13 @@ def _as_array(value: Any) -> np.ndarray | None:
 
 
 def _copy_value(value: Any, dtype=None) -> Any:
-    """A deep copy of one state value, as a cnnlab Tensor when it holds an array."""
+    """A deep copy of one state value, as a cnnlab Tensor when it holds an array.
+
+    Nested lists (a state that went through JSON) become arrays of ``dtype``.
+    """
     arr = _as_array(value)
+    if arr is None and isinstance(value, (list, tuple)) and dtype is not None:
+        arr = np.asarray(value, dtype=dtype)
     if arr is None:
         return copy.deepcopy(value)
     arr = np.array(arr, dtype=dtype if (dtype is not None and arr.dtype.kind == "f") else arr.dtype)
@@ -166,6 +171,8 @@ class Optimizer:
                 if not state:
                     self._init_state(p._data, state, group)
                 self._update(p._data, grad, state, group)
+                if not state:  # e.g. plain SGD keeps no state: as torch, no empty entry
+                    del self.state[p]
         return loss
 
     def _init_state(self, param: np.ndarray, state: dict, group: dict) -> None:
@@ -234,6 +241,8 @@ class Optimizer:
             state[p] = {
                 k: _copy_value(v, None if k == "step" else p._data.dtype) for k, v in values.items()
             }
+            if isinstance(state[p].get("step"), (int, float)):  # a plain number, e.g. from JSON
+                state[p]["step"] = Tensor._wrap(np.array(state[p]["step"], dtype=np.float32))
         new_groups = []
         for ours, saved in zip(self.param_groups, saved_groups):
             group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
@@ -256,8 +265,6 @@ class Optimizer:
 def _step_count(state: dict) -> float:
     """Add one to ``state['step']`` (a float32 0-d Tensor, as in torch) and return the new count."""
     step = state["step"]
-    if not isinstance(step, Tensor):  # e.g. a number loaded from JSON
-        step = state["step"] = Tensor._wrap(np.array(step, dtype=np.float32))
     step._data += 1
     return float(step._data)
 
