@@ -3,11 +3,16 @@
 Also reachable as ``cnnlab.nn.functional``; conventionally imported as ``F``.
 """
 
-from .activation import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .activation import elu, leaky_relu, log_softmax, maxout, relu, sigmoid, softmax, tanh
+from .dropout import dropout, dropout2d
+from .loss import binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss
+from .normalization import batch_norm, local_response_norm
 from .linear import flatten, linear
 from .padding import pad
 
 __all__ = [
     "elu", "flatten", "leaky_relu", "linear", "log_softmax", "pad", "relu", "sigmoid",
     "softmax", "tanh",
+    "batch_norm", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "dropout2d",
+    "l1_loss", "local_response_norm", "maxout", "mse_loss", "nll_loss",
 ]

@@ -1,4 +1,4 @@
-"""Activation functions: relu, leaky_relu, elu, sigmoid, tanh, softmax, log_softmax."""
+"""Activation functions: relu, leaky_relu, elu, sigmoid, tanh, softmax, log_softmax, maxout."""
 
 from __future__ import annotations
 
@@ -138,3 +138,31 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """log_softmax(x) = x - max x - log Σ exp(x - max x): stable for large logits."""
     x = input.to(dtype) if dtype is not None else input
     return LogSoftmax.apply(x, dim=_softmax_dim(x, dim, "log_softmax"))
+
+
+def maxout(input: Tensor, weight: Tensor, bias: Tensor | None = None, pieces: int = 2) -> Tensor:
+    """Maxout: y_j = max_{k=1..pieces} (W_k x + b_k)_j (Goodfellow et al., 2013).
+
+    Args:
+        input: (*, in_features).
+        weight: (out_features·pieces, in_features); row j·pieces + k is w_{j,k}.
+        bias: (out_features·pieces,) or None.
+        pieces: number of affine pieces k per output (default 2).
+
+    Shape:
+        - Input: (*, in_features)
+        - Output: (*, out_features) with out_features = weight.shape[0] / pieces
+
+    Example:
+        >>> y = F.maxout(x, weight, bias, pieces=3)
+    """
+    from .linear import linear
+
+    if pieces < 1 or weight.ndim != 2 or weight.shape[0] % pieces:
+        raise ValueError(
+            f"maxout: expected weight of shape (out_features * {pieces}, in_features), got {tuple(weight.shape)}"
+        )
+    z = linear(input, weight, bias)
+    z = z.reshape(z.shape[:-1] + (weight.shape[0] // pieces, pieces))
+    # The gradient goes to the first maximal piece, as torch.max(dim) does.
+    return z.max(dim=-1).values

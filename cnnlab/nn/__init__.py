@@ -3,6 +3,10 @@
 from . import functional, init
 from . import utils
 from .modules.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .modules.dropout import Dropout, Dropout2d
+from .modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .modules.maxout import Maxout
+from .modules.normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
 from .modules.containers import ModuleDict, ModuleList, Sequential
 from .modules.linear import Flatten, Identity, Linear
 from .modules.module import Module

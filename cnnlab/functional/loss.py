@@ -1,0 +1,435 @@
+"""Loss functions with PyTorch's semantics: cross_entropy, nll_loss, mse_loss, l1_loss,
+binary_cross_entropy_with_logits.
+
+``cross_entropy`` with class indices is one fused op (log-softmax and the negative
+log-likelihood together): one pass, no (N, C) log-probability graph node, and the
+gradient is computed directly as softmax − target.
+
+Weighted means follow torch exactly: with class weights w, ``reduction='mean'`` divides
+the summed loss by Σ_n w[y_n] over the targets that are not ``ignore_index``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Function
+from .activation import log_softmax
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+class TargetOutOfRangeError(ValueError, IndexError):
+    """A class-index target outside 0..C−1 (an IndexError in torch, a ValueError here)."""
+
+
+def _reduction(op: str, reduction: str, size_average=None, reduce=None) -> str:
+    if size_average is not None or reduce is not None:  # torch's deprecated arguments
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if (size_average and reduce) else ("sum" if reduce else "none")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: unknown reduction {reduction!r}; valid: 'none', 'mean', 'sum'")
+    return reduction
+
+
+def _class_last(x: np.ndarray) -> np.ndarray:
+    """(N, C, d1, ...) → (N·d1·..., C); (N, C) stays a view."""
+    return x if x.ndim == 2 else np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def _class_back(g2: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Inverse of ``_class_last``."""
+    if len(shape) == 2:
+        return g2
+    moved = (shape[0],) + shape[2:] + (shape[1],)
+    return np.ascontiguousarray(np.moveaxis(g2.reshape(moved), -1, 1))
+
+
+def _check_targets(op: str, input: Tensor, target: Tensor, ignore_index: int) -> np.ndarray:
+    """Validate class-index targets; returns them as an int64 array of shape (N, d1, ...)."""
+    shape = tuple(input.shape)
+    expected = shape[:1] + shape[2:]
+    if tuple(target.shape) != expected:
+        text = "(N, d1, ...) = " if len(shape) > 2 else "(N,) = "
+        raise ValueError(
+            f"{op}: expected class-index target of shape {text}{expected} for input of shape {shape}, "
+            f"got {tuple(target.shape)}"
+        )
+    t = target._data.astype(np.int64, copy=False)
+    classes = shape[1]
+    bad = (t != ignore_index) & ((t < 0) | (t >= classes))
+    if bad.any():
+        value = int(t[bad].flat[0])
+        raise TargetOutOfRangeError(
+            f"{op}: target {value} is out of range for {classes} classes; valid targets are "
+            f"0..{classes - 1} (or ignore_index={ignore_index})"
+        )
+    return t
+
+
+def _check_weight(op: str, weight, classes: int):
+    if weight is None:
+        return None
+    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+    if w.shape != (classes,):
+        raise ValueError(f"{op}: expected `weight` of shape ({classes},) (one per class), got {tuple(w.shape)}")
+    return w
+
+
+class CrossEntropy(Function):
+    """Fused log_softmax + nll_loss (+ label smoothing) on class-index targets."""
+
+    def forward(self, x, target=None, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        x2 = _class_last(x)
+        rows, classes = x2.shape
+        t = target.reshape(-1)
+        valid = t != ignore_index
+        tc = np.where(valid, t, 0)
+        shifted = x2 - x2.max(axis=1, keepdims=True)  # stable for large logits
+        e = np.exp(shifted)
+        sum_e = e.sum(axis=1, keepdims=True)
+        logp = shifted - np.log(sum_e)
+        dt = x.dtype.type
+        w_row = (weight[tc].astype(x.dtype) if weight is not None else np.ones(rows, x.dtype)) * valid
+        picked = np.take_along_axis(logp, tc[:, None], axis=1)[:, 0]
+        eps = dt(label_smoothing)
+        loss = -w_row * picked
+        if eps:
+            wsum_c = (logp * weight.astype(x.dtype)).sum(axis=1) if weight is not None else logp.sum(axis=1)
+            smooth = -wsum_c * valid
+            loss = (1 - eps) * loss + (eps / dt(classes)) * smooth
+        total_weight = w_row.sum()
+        self.save_for_backward(e / sum_e, tc, valid, w_row)
+        self.shape, self.weight, self.eps, self.reduction = x.shape, weight, eps, reduction
+        self.total_weight = total_weight
+        if reduction == "none":
+            return loss.reshape(target.shape)
+        if reduction == "sum":
+            return np.asarray(loss.sum(), dtype=x.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: nan, as torch
+            return np.asarray(loss.sum() / total_weight, dtype=x.dtype)
+
+    def backward(self, grad):
+        p, tc, valid, w_row = self.saved
+        rows, classes = p.shape
+        dt = p.dtype.type
+        if self.reduction == "none":
+            s = grad.reshape(-1).astype(p.dtype, copy=False)
+        elif self.reduction == "sum":
+            s = np.full(rows, grad, dtype=p.dtype)
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                s = np.full(rows, grad / self.total_weight, dtype=p.dtype)
+        # d loss_i / d logits_i = p_i · Σ_c(coef) − coef, with coef the target distribution
+        # (1 − ε) w_i onehot(t_i) + ε/C · valid_i · weight.
+        eps = self.eps
+        hard = (1 - eps) * w_row * s
+        if eps:
+            wvec = self.weight.astype(p.dtype) if self.weight is not None else np.ones(classes, p.dtype)
+            soft = (eps / dt(classes)) * valid * s
+            g = p * (hard + soft * wvec.sum())[:, None] - soft[:, None] * wvec[None, :]
+        else:
+            g = p * hard[:, None]
+        g[np.arange(rows), tc] -= hard
+        return _class_back(g, self.shape)
+
+
+class NLLLoss(Function):
+    """Negative log-likelihood of log-probabilities picked at the target classes."""
+
+    def forward(self, x, target=None, weight=None, ignore_index=-100, reduction="mean"):
+        x2 = _class_last(x)
+        rows = x2.shape[0]
+        t = target.reshape(-1)
+        valid = t != ignore_index
+        tc = np.where(valid, t, 0)
+        w_row = (weight[tc].astype(x.dtype) if weight is not None else np.ones(rows, x.dtype)) * valid
+        loss = -w_row * x2[np.arange(rows), tc]
+        self.save_for_backward(tc, w_row)
+        self.shape, self.x2shape, self.reduction, self.dtype = x.shape, x2.shape, reduction, x.dtype
+        self.total_weight = w_row.sum()
+        if reduction == "none":
+            return loss.reshape(target.shape)
+        if reduction == "sum":
+            return np.asarray(loss.sum(), dtype=x.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(loss.sum() / self.total_weight, dtype=x.dtype)
+
+    def backward(self, grad):
+        tc, w_row = self.saved
+        rows = tc.shape[0]
+        if self.reduction == "none":
+            s = grad.reshape(-1)
+        elif self.reduction == "sum":
+            s = np.full(rows, grad, dtype=self.dtype)
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                s = np.full(rows, grad / self.total_weight, dtype=self.dtype)
+        g = np.zeros(self.x2shape, dtype=self.dtype)
+        g[np.arange(rows), tc] = -w_row * s
+        return _class_back(g, self.shape)
+
+
+def _flat_unbatched(input: Tensor, target: Tensor):
+    """torch accepts one unbatched sample: input (C,) with target () → (1, C) and (1,)."""
+    if input.ndim == 1 and target.ndim == 0:
+        return input.reshape(1, -1), target.reshape(1), True
+    return input, target, False
+
+
+def _check_input(op: str, input: Tensor) -> None:
+    if input.ndim < 1 or input.dtype.kind != "f":
+        raise ValueError(
+            f"{op}: expected floating-point input of shape (N, C) or (N, C, d1, ...), "
+            f"got shape {tuple(input.shape)} and dtype {input.dtype}"
+        )
+
+
+def cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+    ignore_index: int = -100, reduce=None, reduction: str = "mean", label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross-entropy between logits and targets: log_softmax and NLL in one stable op.
+
+    Args:
+        input: unnormalised logits, (N, C), (N, C, d1, ...) or (C,).
+        target: class indices (integer) of shape (N,), (N, d1, ...) or (); or class
+            probabilities (floating point) with the input's shape.
+        weight: rescaling weight per class, shape (C,) (default None).
+        size_average, reduce: deprecated, as in torch; use ``reduction``.
+        ignore_index: class-index target that contributes neither loss nor gradient (default -100).
+        reduction: 'none' | 'mean' | 'sum' (default 'mean').
+        label_smoothing: ε in [0, 1]; the target becomes (1 − ε)·onehot + ε/C (default 0).
+
+    Shape:
+        - Output: scalar, or (N, d1, ...) with reduction='none'.
+
+    Notes:
+        ℓ_n = −(1 − ε) w_{y_n} log p_{n,y_n} − (ε/C) Σ_c w_c log p_{n,c}, with p = softmax(x).
+        'mean' divides Σ_n ℓ_n by Σ_n w_{y_n} over the non-ignored samples (by their count
+        when weight is None), exactly as torch. With probability targets, 'mean' divides
+        by N·d1·... instead.
+
+    Example:
+        >>> loss = F.cross_entropy(logits, labels, label_smoothing=0.1)
+    """
+    op = "cross_entropy"
+    _check_input(op, input)
+    reduction = _reduction(op, reduction, size_average, reduce)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    target = target if isinstance(target, Tensor) else Tensor(target)
+    if target.dtype.kind == "f":
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    input, target, unbatched = _flat_unbatched(input, target)
+    t = _check_targets(op, input, target, ignore_index)
+    w = _check_weight(op, weight, input.shape[1])
+    out = CrossEntropy.apply(
+        input, target=t, weight=w, ignore_index=ignore_index, reduction=reduction,
+        label_smoothing=float(label_smoothing),
+    )
+    return out.reshape(()) if unbatched and reduction == "none" else out
+
+
+def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"cross_entropy: class-probability targets must have the input's shape {tuple(input.shape)}, "
+            f"got {tuple(target.shape)}"
+        )
+    class_dim = 0 if input.ndim == 1 else 1
+    classes = input.shape[class_dim]
+    logp = log_softmax(input, class_dim)
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    if weight is not None:
+        w = _check_weight("cross_entropy", weight, classes)
+        shape = [1] * input.ndim
+        shape[class_dim] = classes
+        logp = logp * Tensor._wrap(w.reshape(shape).astype(input.dtype))
+    loss = -(logp * target)
+    if reduction == "none":
+        return loss.sum(class_dim)
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / (input.numel() // classes)
+
+
+def nll_loss(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+    ignore_index: int = -100, reduce=None, reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood loss on log-probabilities (e.g. the output of log_softmax).
+
+    Args:
+        input: log-probabilities, (N, C), (N, C, d1, ...) or (C,).
+        target: class indices, (N,), (N, d1, ...) or ().
+        weight, size_average, ignore_index, reduce, reduction: as ``cross_entropy``.
+
+    Shape:
+        - Output: scalar, or (N, d1, ...) with reduction='none'.
+
+    Notes:
+        ℓ_n = −w_{y_n} x_{n,y_n}; 'mean' divides Σ ℓ_n by Σ_n w_{y_n} (non-ignored n).
+
+    Example:
+        >>> loss = F.nll_loss(F.log_softmax(logits, 1), labels)
+    """
+    op = "nll_loss"
+    _check_input(op, input)
+    reduction = _reduction(op, reduction, size_average, reduce)
+    target = target if isinstance(target, Tensor) else Tensor(target)
+    if target.dtype.kind not in "iu":
+        raise ValueError(f"{op}: expected integer class-index targets, got dtype {target.dtype}")
+    input, target, unbatched = _flat_unbatched(input, target)
+    t = _check_targets(op, input, target, ignore_index)
+    w = _check_weight(op, weight, input.shape[1])
+    out = NLLLoss.apply(input, target=t, weight=w, ignore_index=ignore_index, reduction=reduction)
+    return out.reshape(()) if unbatched and reduction == "none" else out
+
+
+def _pointwise_loss(op, input, target, size_average, reduce, reduction, weight, fn):
+    reduction = _reduction(op, reduction, size_average, reduce)
+    target = target if isinstance(target, Tensor) else Tensor._wrap(np.asarray(target, dtype=input.dtype))
+    try:
+        np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    except ValueError:
+        raise ValueError(
+            f"{op}: target of shape {tuple(target.shape)} does not broadcast with input of shape {tuple(input.shape)}"
+        ) from None
+    loss = fn(input - target)
+    if weight is not None:
+        if tuple(weight.shape) != tuple(input.shape):
+            raise ValueError(
+                f"{op}: `weight` must have the input's shape {tuple(input.shape)}, got {tuple(weight.shape)}"
+            )
+        loss = loss * weight
+        if reduction == "mean":
+            return loss.sum() / weight.sum()
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+             weight: Tensor | None = None) -> Tensor:
+    """Mean squared error: ℓ_n = (x_n − y_n)², averaged (or summed) over all elements.
+
+    Args:
+        input, target: same shape (broadcast otherwise, as torch).
+        size_average, reduce: deprecated, as in torch.
+        reduction: 'none' | 'mean' | 'sum' (default 'mean').
+        weight: per-element weights of the input's shape; 'mean' then divides by Σ weight.
+
+    Shape:
+        - Output: scalar, or the input's shape with reduction='none'.
+
+    Example:
+        >>> F.mse_loss(cnnlab.tensor([1.0, 2.0]), cnnlab.tensor([0.0, 0.0]))
+        tensor(2.5)
+    """
+    return _pointwise_loss("mse_loss", input, target, size_average, reduce, reduction, weight, lambda d: d * d)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+            weight: Tensor | None = None) -> Tensor:
+    """Mean absolute error: ℓ_n = |x_n − y_n| (gradient sign(x − y), 0 where equal, as torch).
+
+    Args, Shape: as ``mse_loss``.
+
+    Example:
+        >>> F.l1_loss(cnnlab.tensor([1.0, -2.0]), cnnlab.tensor([0.0, 0.0]))
+        tensor(1.5)
+    """
+    return _pointwise_loss("l1_loss", input, target, size_average, reduce, reduction, weight, abs)
+
+
+class BCEWithLogits(Function):
+    """Element-wise ℓ = w · [(1 − y) x + (1 + (p − 1) y) · softplus(−x)]."""
+
+    def forward(self, x, y, weight=None, pos_weight=None):
+        # softplus(−x) = log(1 + e^−x) = max(−x, 0) + log1p(e^−|x|): no overflow for any x.
+        sp = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+        coef = 1 + (pos_weight - 1) * y if pos_weight is not None else None
+        loss = (1 - y) * x + (coef * sp if coef is not None else sp)
+        if weight is not None:
+            loss = loss * weight
+        self.save_for_backward(x, y, sp, coef)
+        self.weight, self.pos_weight = weight, pos_weight
+        return loss.astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        x, y, sp, coef = self.saved
+        g = grad * self.weight if self.weight is not None else grad
+        gx = gy = None
+        if self.needs_input_grad[0]:
+            sig = np.exp(-sp)  # σ(x) = e^{−softplus(−x)}, accurate at both tails
+            # d/dx [(1 − y) x + L softplus(−x)] = (1 − y) + L (σ − 1) = L σ − p y (L = 1 + (p − 1) y)
+            gx = g * (coef * sig - self.pos_weight * y if coef is not None else sig - y)
+            gx = _unbroadcast(gx.astype(x.dtype, copy=False), x.shape)
+        if self.needs_input_grad[1]:
+            dy = -x + ((self.pos_weight - 1) * sp if self.pos_weight is not None else 0)
+            gy = _unbroadcast((g * dy).astype(y.dtype, copy=False), y.shape)
+        return gx, gy
+
+
+def _unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for i, s in enumerate(shape):
+        if s == 1 and g.shape[i] != 1:
+            g = g.sum(axis=i, keepdims=True)
+    return g
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None, reduce=None,
+    reduction: str = "mean", pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Binary cross-entropy on logits, sigmoid included, stable for any logit.
+
+    Args:
+        input: logits x, any shape.
+        target: y in [0, 1], same shape as the input.
+        weight: rescales each element's loss; broadcasts to the input's shape (default None).
+        size_average, reduce: deprecated, as in torch.
+        reduction: 'none' | 'mean' | 'sum' (default 'mean'); 'mean' averages over all elements.
+        pos_weight: weight of positive examples, broadcast along the last dim, e.g. shape
+            (C,) for multi-label (default None).
+
+    Shape:
+        - Output: scalar, or the input's shape with reduction='none'.
+
+    Notes:
+        ℓ = −w [p · y · log σ(x) + (1 − y) · log(1 − σ(x))], computed as
+        w [(1 − y) x + (1 + (p − 1) y) · softplus(−x)]. Gradients flow to input and target,
+        not to ``weight`` or ``pos_weight``.
+
+    Example:
+        >>> loss = F.binary_cross_entropy_with_logits(logits, labels.float())
+    """
+    op = "binary_cross_entropy_with_logits"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    target = target if isinstance(target, Tensor) else Tensor._wrap(np.asarray(target, dtype=input.dtype))
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"{op}: target size {tuple(target.shape)} must be the same as input size {tuple(input.shape)}"
+        )
+    arrays = {}
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is None:
+            continue
+        a = (t._data if isinstance(t, Tensor) else np.asarray(t)).astype(input.dtype, copy=False)
+        try:
+            np.broadcast_shapes(a.shape, tuple(input.shape))
+        except ValueError:
+            raise ValueError(
+                f"{op}: `{name}` of shape {a.shape} does not broadcast with input of shape {tuple(input.shape)}"
+            ) from None
+        arrays[name] = a
+    loss = BCEWithLogits.apply(input, target, **arrays)
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
