@@ -33,3 +33,4 @@ def device(name: str = "cpu") -> str:
 
 
 from . import functional, nn, optim, utils  # noqa: E402
+from . import datasets, transforms  # noqa: E402
