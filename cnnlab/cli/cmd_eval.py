@@ -1,0 +1,46 @@
+"""``cnnlab eval CHECKPOINT``: test-set metrics of a trained model."""
+
+from __future__ import annotations
+
+from .errors import CLIError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("eval", help="evaluate a checkpoint on a dataset's test split")
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .safetensors checkpoint or a run directory")
+    p.add_argument("--data", metavar="DATASET", help="dataset (default: the one it was trained on)")
+    p.add_argument("--data-root", metavar="DIR", help="where the dataset files are (default: search)")
+    p.add_argument("--batch-size", type=int, default=256, help="batch size (default 256)")
+    p.add_argument("--limit", type=int, metavar="N", help="evaluate only the first N test samples")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=run)
+
+
+def format_metrics(metrics: dict, classes=None) -> str:
+    """The report: headline numbers, then per-class accuracy for classification."""
+    if "rmse" in metrics:
+        return (f"samples {metrics['count']}\nloss {metrics['loss']:.4f}\nRMSE {metrics['rmse']:.4f}\n"
+                f"MAE {metrics['mae']:.4f}")
+    lines = [f"samples {metrics['count']}", f"loss {metrics['loss']:.4f}",
+             f"accuracy {100 * metrics['accuracy']:.2f}%", f"top-5 accuracy {100 * metrics['top5_accuracy']:.2f}%",
+             "", "per-class accuracy:"]
+    per = metrics.get("per_class_accuracy", [])
+    names = classes if classes and len(classes) == len(per) else [str(i) for i in range(len(per))]
+    width = max((len(n) for n in names), default=5)
+    for name, acc in zip(names, per):
+        lines.append(f"  {name:<{width}}  " + ("  n/a (no samples)" if acc is None else f"{100 * acc:6.2f}%"))
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    from ..train.session import eval_checkpoint
+
+    try:
+        metrics, extra, name = eval_checkpoint(args.checkpoint, args.data, data_root=args.data_root,
+                                               limit=args.limit, batch_size=args.batch_size,
+                                               progress=False if args.no_progress else None)
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        raise CLIError(str(e)) from None
+    print(f"{args.checkpoint} on {name} (test split)")
+    print(format_metrics(metrics, extra.get("classes")))
+    return 0

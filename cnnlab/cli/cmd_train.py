@@ -1,0 +1,83 @@
+"""``cnnlab train MODEL --data DATASET``: train a registry model into a run directory."""
+
+from __future__ import annotations
+
+from .errors import CLIError
+
+# Defaults live here (not in argparse) so --resume can tell what was given on the command line.
+_DEFAULTS = {"epochs": 1, "batch_size": 64, "lr": 0.01, "optimizer": "sgd", "momentum": 0.9,
+             "weight_decay": 0.0, "scheduler": "none", "seed": 0}
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "train", help="train a model on a dataset (checkpoint, metrics, plots in a run directory)",
+        description="Train MODEL on DATASET. The run directory (default runs/<model>-<dataset>-<time>) "
+                    "gets checkpoint.safetensors, metrics.jsonl, loss/accuracy/confusion plots, "
+                    "summary.txt and run.json; runs/latest names the newest run.")
+    p.add_argument("model", metavar="MODEL", help="registry name, e.g. mnist-cnn (see `cnnlab models`)")
+    p.add_argument("--data", required=True, metavar="DATASET", help="dataset name, e.g. fashion-mnist")
+    p.add_argument("--epochs", type=int, help="epochs (default 1; with --resume: the new total)")
+    p.add_argument("--batch-size", type=int, help="batch size (default 64)")
+    p.add_argument("--lr", type=float, help="learning rate (default 0.01)")
+    p.add_argument("--optimizer", help="sgd | adam | adamw | rmsprop | adagrad | adadelta (default sgd)")
+    p.add_argument("--momentum", type=float, help="momentum for sgd/rmsprop (default 0.9)")
+    p.add_argument("--weight-decay", type=float, help="weight decay (default 0)")
+    p.add_argument("--scheduler", help="none | step | multistep | cosine | onecycle | plateau (default none)")
+    p.add_argument("--seed", type=int, help="random seed for init, dropout and shuffling (default 0)")
+    p.add_argument("--out", metavar="DIR", help="run directory (default runs/<model>-<dataset>-<timestamp>)")
+    p.add_argument("--runs-root", default="runs", metavar="DIR", help="where default run directories go (default runs)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--force", action="store_true", help="replace a run already in --out")
+    p.add_argument("--limit-train", type=int, metavar="N", help="use only the first N training samples")
+    p.add_argument("--limit-test", type=int, metavar="N", help="use only the first N test samples")
+    p.add_argument("--data-root", metavar="DIR", help="where the dataset files are (default: search)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (they are off anyway without a TTY)")
+    p.set_defaults(handler=run)
+
+
+def _config(args):
+    from ..train.session import TrainConfig, read_run_config
+
+    given = {k: getattr(args, k) for k in _DEFAULTS if getattr(args, k) is not None}
+    if args.resume:
+        if not args.out:
+            raise CLIError("--resume needs --out DIR: the run directory to continue")
+        try:
+            saved = read_run_config(args.out)
+        except FileNotFoundError as e:
+            raise CLIError(str(e)) from None
+        if (saved["model"], saved["data"]) != (args.model, args.data):
+            raise CLIError(f"--resume: {args.out} is a run of {saved['model']} on {saved['data']}, "
+                           f"not {args.model} on {args.data}")
+        changed = sorted(k for k, v in given.items() if k != "epochs" and v != saved.get(k))
+        if changed:
+            raise CLIError(f"--resume continues the run exactly; it cannot change {', '.join(changed)} "
+                           "(only --epochs may grow)")
+        saved.update(given)
+        return TrainConfig(**saved)
+    return TrainConfig(model=args.model, data=args.data, limit_train=args.limit_train,
+                       limit_test=args.limit_test, data_root=args.data_root, **{**_DEFAULTS, **given})
+
+
+def run(args) -> int:
+    from ..train.loop import TrainingDiverged
+    from ..train.run_dir import RunExistsError
+    from ..train.session import train_run
+
+    cfg = _config(args)
+    try:
+        history, run_dir, test = train_run(cfg, out=args.out, root=args.runs_root, resume=args.resume,
+                                           force=args.force, progress=False if args.no_progress else None)
+    except TrainingDiverged as e:
+        print(f"cnnlab train: {e}")
+        return 1
+    except (ValueError, RunExistsError, FileNotFoundError) as e:
+        raise CLIError(str(e)) from None
+    if "accuracy" in test:
+        print(f"test accuracy {100 * test['accuracy']:.2f}%  top-5 {100 * test['top5_accuracy']:.2f}%  "
+              f"loss {test['loss']:.4f}")
+    elif "rmse" in test:
+        print(f"test RMSE {test['rmse']:.4f}  MAE {test['mae']:.4f}  loss {test['loss']:.4f}")
+    print(f"run directory: {run_dir}  (checkpoint.safetensors, metrics.jsonl, plots, summary.txt)")
+    return 0

@@ -1,0 +1,250 @@
+"""A whole training run from names: model + dataset + recipe → run directory.
+
+``train_run`` is what ``cnnlab train`` and the main job call: it checks every name before
+loading anything, prepares the data, builds the model with the seed, writes ``run.json`` and
+``summary.txt``, trains with ``fit`` (checkpoint, metrics, plots each epoch) and records the
+outcome. ``load_run_model`` and ``eval_arrays`` serve ``cnnlab eval`` and ``cnnlab predict``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .loop import CHECKPOINT, TrainingDiverged, evaluate, fit
+from .recipe import (OPTIMIZERS, SCHEDULERS, _choice, apply_preprocess, build_optimizer, build_scheduler,
+                     check_model_fits, dataset_arrays, dataset_task, fit_preprocess)
+from .run_dir import create_run_dir, set_latest, write_json
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run (stored in ``run.json``; ``--resume`` reuses it)."""
+
+    model: str
+    data: str
+    epochs: int = 1
+    batch_size: int = 64
+    lr: float = 0.01
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    scheduler: str = "none"
+    seed: int = 0
+    limit_train: int | None = None
+    limit_test: int | None = None
+    data_root: str | None = None
+    model_config: dict = field(default_factory=dict)
+
+
+def check_names(cfg: TrainConfig) -> None:
+    """Unknown model/dataset/optimizer/scheduler → ValueError listing the valid names."""
+    from .. import datasets, models
+
+    models.spec(cfg.model)
+    valid = list(datasets.available())
+    if cfg.data not in valid:
+        raise ValueError(f"unknown dataset {cfg.data!r}; valid datasets: {', '.join(valid)}")
+    _choice("optimizer", cfg.optimizer, OPTIMIZERS)
+    _choice("scheduler", cfg.scheduler, SCHEDULERS)
+    for name in ("epochs", "batch_size"):
+        if getattr(cfg, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(cfg, name)}")
+    if not cfg.lr > 0:
+        raise ValueError(f"--lr must be positive, got {cfg.lr}")
+
+
+def build_model(cfg: TrainConfig, num_classes: int | None, task: str):
+    """The registry model, seeded, with its output width matched to the dataset's classes."""
+    import cnnlab
+    from .. import models
+
+    spec = models.spec(cfg.model)
+    config = dict(cfg.model_config)
+    if task == "classification" and num_classes and spec.num_outputs != num_classes and "num_classes" not in config:
+        config["num_classes"] = num_classes
+    cnnlab.manual_seed(cfg.seed)
+    try:
+        model = models.create(cfg.model, **config)
+    except ValueError as e:
+        raise ValueError(
+            f"model {cfg.model!r} has {spec.num_outputs} outputs and cannot be built for {num_classes} "
+            f"classes ({e}); choose a model made for dataset {cfg.data!r}"
+        ) from None
+    return model, config
+
+
+def model_summary_text(model, input_shape) -> str:
+    """The per-layer table from ``cnnlab.summary`` (falls back to the module tree)."""
+    try:
+        import cnnlab
+
+        return str(cnnlab.summary(model, tuple(input_shape)))
+    except Exception as e:  # the summary is a report, never a reason to stop training
+        n = sum(p.numel() for p in model.parameters())
+        return f"{model!r}\n\nparameters: {n:,}\n(cnnlab.summary unavailable: {e})"
+
+
+def _load_split(name: str, train: bool, root):
+    from .. import datasets
+
+    return datasets.create(name, root=root, train=train)
+
+
+def _loaders(x, y, xt, yt, cfg):
+    from ..utils.data import DataLoader, TensorDataset
+
+    # The loader's own generator (seeded from the run's seed) makes the order reproducible and
+    # is saved in each checkpoint, so a resumed run draws the same permutations.
+    train = DataLoader(TensorDataset(x, y), batch_size=cfg.batch_size, shuffle=True,
+                       generator=np.random.default_rng(cfg.seed))
+    test = DataLoader(TensorDataset(xt, yt), batch_size=256, shuffle=False)
+    return train, test
+
+
+def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=False, progress=None,
+              log=print):
+    """Train ``cfg`` into a run directory; returns ``(history, run_dir, test_metrics)``.
+
+    Raises:
+        ValueError: an unknown name or a model/data mismatch (before anything is loaded).
+        RunExistsError: ``out`` holds a run and neither ``resume`` nor ``force`` was given.
+        TrainingDiverged: the loss became NaN/inf (``run.json`` records it).
+    """
+    from .. import __version__
+
+    check_names(cfg)
+    run = create_run_dir(out, model=cfg.model, dataset=cfg.data, root=root, resume=resume, force=force)
+    train_set = _load_split(cfg.data, True, cfg.data_root)
+    test_set = _load_split(cfg.data, False, cfg.data_root)
+    task = dataset_task(train_set)
+    classes = [str(c) for c in getattr(train_set, "classes", [])] or None
+    pre = fit_preprocess(train_set.data)
+    from .. import models
+
+    check_model_fits(cfg.model, models.spec(cfg.model), pre, cfg.data, len(classes or []), task)
+    model, model_config = build_model(cfg, len(classes) if classes else None, task)
+    x, y = dataset_arrays(train_set, pre, task, cfg.limit_train)
+    xt, yt = dataset_arrays(test_set, pre, task, cfg.limit_test)
+    train_loader, test_loader = _loaders(x, y, xt, yt, cfg)
+    optimizer = build_optimizer(cfg.optimizer, model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                                weight_decay=cfg.weight_decay)
+    scheduler = build_scheduler(cfg.scheduler, optimizer, epochs=cfg.epochs,
+                                steps_per_epoch=len(train_loader), lr=cfg.lr)
+    input_shape = models.spec(cfg.model).input_shape
+    (run / "summary.txt").write_text(model_summary_text(model, input_shape) + "\n")
+    info = {"config": asdict(cfg), "model_config": model_config, "task": task, "classes": classes,
+            "cnnlab_version": __version__, "status": "running",
+            "started": _dt.datetime.now().isoformat(timespec="seconds"),
+            "train_samples": int(len(x)), "test_samples": int(len(xt))}
+    write_json(run / "run.json", info)
+    set_latest(run, root)
+    t0 = time.perf_counter()
+    try:
+        history = fit(model, train_loader, epochs=cfg.epochs, optimizer=optimizer, scheduler=scheduler,
+                      val_loader=test_loader, task=task, num_classes=len(classes) if classes else None,
+                      out_dir=run, resume=resume, model_name=cfg.model, model_config=model_config,
+                      seed=cfg.seed, classes=classes, progress=progress, log=log,
+                      extra_meta={"dataset": cfg.data, "preprocess": pre, "input_shape": list(input_shape)})
+    except TrainingDiverged as e:
+        info.update(status="diverged", error=str(e))
+        write_json(run / "run.json", info)
+        raise
+    test = history.last_val or {}
+    info.update(status="finished", finished=_dt.datetime.now().isoformat(timespec="seconds"),
+                train_seconds=time.perf_counter() - t0, epochs_done=history.last.get("epoch"),
+                test_metrics={k: v for k, v in test.items() if k != "confusion_matrix"})
+    write_json(run / "run.json", info)
+    return history, run, test
+
+
+def read_run_config(run: Path) -> dict:
+    path = Path(run) / "run.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{str(path)!r} not found: is {str(run)!r} a cnnlab run directory?")
+    return json.loads(path.read_text())["config"]
+
+
+def resolve_checkpoint(path) -> Path:
+    """A checkpoint file, or a run directory (its ``checkpoint.safetensors``)."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / CHECKPOINT
+    if not p.is_file():
+        raise FileNotFoundError(f"checkpoint {str(p)!r} does not exist")
+    return p
+
+
+def load_run_model(path):
+    """``(model, meta, extra)`` from a checkpoint file or run directory."""
+    from ..checkpoint import load_checkpoint
+
+    model, meta = load_checkpoint(resolve_checkpoint(path))
+    return model, meta, meta.get("extra") or {}
+
+
+def eval_checkpoint(path, data: str | None = None, *, data_root=None, limit=None, batch_size=256,
+                    progress=None):
+    """Evaluate a checkpoint on a dataset's test split; returns ``(metrics, extra, dataset)``."""
+    from ..utils.data import DataLoader, TensorDataset
+
+    model, meta, extra = load_run_model(path)
+    name = data or extra.get("dataset")
+    if not name:
+        raise ValueError(f"checkpoint {str(path)!r} does not record its dataset; pass --data")
+    from .. import datasets
+
+    valid = list(datasets.available())
+    if name not in valid:
+        raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(valid)}")
+    test_set = datasets.create(name, root=data_root, train=False)
+    task = extra.get("task") or dataset_task(test_set)
+    pre = extra.get("preprocess") or fit_preprocess(datasets.create(name, root=data_root, train=True).data)
+    _check_geometry(pre, test_set, name, path)
+    x, y = dataset_arrays(test_set, pre, task, limit)
+    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size)
+    classes = extra.get("classes") or getattr(test_set, "classes", None)
+    n = len(classes) if classes and task == "classification" else None
+    return evaluate(model, loader, task=task, num_classes=n, progress=progress), extra, name
+
+
+def _check_geometry(pre: dict, dataset, name: str, path) -> None:
+    """The evaluation data must have the shape the checkpoint was trained on."""
+    got = fit_preprocess(np.asarray(dataset.data)[:2])
+    want = pre.get("image_shape") or [pre.get("features")]
+    have = got.get("image_shape") or [got.get("features")]
+    if list(want) != list(have):
+        raise ValueError(
+            f"checkpoint {str(path)!r} was trained on inputs of shape {'x'.join(map(str, want))} but "
+            f"dataset {name!r} has {'x'.join(map(str, have))}")
+
+
+def predict_images(path, images, *, k=5, invert=False):
+    """Top-k predictions for image files: a list of ``(file, [(class_name, probability), ...])``."""
+    import cnnlab
+
+    from .images import load_image, softmax, topk
+
+    model, meta, extra = load_run_model(path)
+    pre = extra.get("preprocess")
+    if not pre or pre.get("kind") != "image":
+        raise ValueError(
+            f"checkpoint {str(path)!r} is a model of tabular data ({meta.get('model_name')}); it cannot "
+            "classify image files")
+    if extra.get("task", "classification") != "classification":
+        raise ValueError(f"checkpoint {str(path)!r} is a regression model; predict shows class probabilities")
+    classes = extra.get("classes")
+    out = []
+    with cnnlab.no_grad():
+        for img_path in images:
+            arr = load_image(img_path, pre["image_shape"], invert=invert)
+            x = apply_preprocess(arr[None], pre)
+            logits = model(cnnlab.from_numpy(x)).numpy()[0]
+            names = classes if classes and len(classes) == logits.size else [str(i) for i in range(logits.size)]
+            out.append((str(img_path), [(names[i], p) for i, p in topk(softmax(logits), k)]))
+    return out
