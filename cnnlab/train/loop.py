@@ -51,6 +51,7 @@ class History:
     run_dir: Path | None = None
     best_epoch: int | None = None
     last_val: dict | None = None  # full validation metrics of the last epoch (confusion matrix...)
+    steps: list = field(default_factory=list)  # per-step {"step", "epoch", "loss", "accuracy"}
 
     @property
     def last(self) -> dict:
@@ -182,8 +183,11 @@ def evaluate(model, loader: Iterable, *, task: str = "classification", loss_fn: 
 # ---------------------------------------------------------------------- fit
 def train_one_epoch(model, loader, optimizer, loss_fn, *, task, scheduler=None, meter=None,
                     step: int = 0, desc: str = "train", progress: bool | None = None,
-                    grad_clip: float | None = None, last_good: Path | None = None):
+                    grad_clip: float | None = None, last_good: Path | None = None, trace: list | None = None):
     """One pass over ``loader``; returns ``(meter, steps_done, images_per_s)``.
+
+    ``trace``, if given, receives ``(step, loss, batch_accuracy)`` for every step (the
+    per-step curves of ``loss.png``/``accuracy.png``).
 
     Raises:
         TrainingDiverged: the loss of a step is NaN or infinite (checked before its update,
@@ -214,7 +218,11 @@ def train_one_epoch(model, loader, optimizer, loss_fn, *, task, scheduler=None, 
             if scheduler is not None and _is_per_batch(scheduler):
                 scheduler.step()
             step += 1
+            hits = getattr(meter, "correct", 0)
             meter.update(out._data, y._data, value)
+            if trace is not None:
+                n = len(x._data)
+                trace.append((step, value, (meter.correct - hits) / n if hasattr(meter, "correct") and n else None))
             bar.update(len(x._data), meter.loss, getattr(meter, "accuracy", None))
         speed = bar.images_per_second
     return meter, step, speed
@@ -284,6 +292,7 @@ def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     log_file = MetricsLog(out / "metrics.jsonl") if out is not None else None
+    steps_file = MetricsLog(out / "steps.jsonl") if out is not None else None
     history = History(run_dir=out)
     start_epoch, step, best = 0, 0, None
     last_good = None
@@ -296,16 +305,24 @@ def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None
         last_good = Path(meta["path"])
         if log_file is not None:
             log_file.truncate_after(start_epoch)
+            steps_file.truncate_after(step, key="step")
             history.records = log_file.read()
+            history.steps = steps_file.read()
     monitor = ("val_" if val_loader is not None else "train_") + ("accuracy" if task == "classification" else "loss")
     keep_matrix = task == "classification" and (num_classes or 0) <= 100
 
     for epoch in range(start_epoch + 1, epochs + 1):
         t0 = time.perf_counter()
+        trace: list = []
+        first = step
         meter, step, speed = train_one_epoch(
             model, train_loader, optimizer, loss_fn, task=task, scheduler=scheduler,
             meter=make_meter(task, num_classes), step=step, desc=f"epoch {epoch}/{epochs}",
-            progress=progress, grad_clip=grad_clip, last_good=last_good)
+            progress=progress, grad_clip=grad_clip, last_good=last_good, trace=trace)
+        per_epoch = max(step - first, 1)
+        new_steps = [{"step": s, "epoch": epoch - 1 + (s - first) / per_epoch, "loss": v, "accuracy": a}
+                     for s, v, a in trace]
+        history.steps.extend(new_steps)
         record = {"epoch": epoch, "step": step, "lr": _current_lr(optimizer)}
         record.update(_prefixed("train", meter.compute(), False))
         record["train_images_per_s"] = speed
@@ -333,11 +350,12 @@ def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None
             if improved:
                 shutil.copyfile(last_good, out / BEST)
             log_file.append(record)
+            steps_file.extend(new_steps)
             if plots:
                 from .plots import plot_run
 
                 cm = (history.last_val or {}).get("confusion_matrix") if task == "classification" else None
-                plot_run(out, history.records, task, cm, classes)
+                plot_run(out, history.records, task, cm, classes, steps=history.steps)
         if log is not None:
             log(format_record(record, epochs))
         if any(cb(record, model) is False for cb in callbacks):

@@ -31,16 +31,39 @@ def _series(records: list[dict], key: str) -> tuple[list, list]:
     return xs, ys
 
 
-def plot_curve(records: list[dict], metric: str, path: str | os.PathLike, title: str | None = None) -> Path | None:
-    """Plot ``train_<metric>`` and ``val_<metric>`` against the epoch; None if there is no data."""
+def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    if len(values) < window:
+        return values
+    c = np.cumsum(np.insert(values, 0, 0.0))
+    head = c[1:window] / np.arange(1, window)  # shorter windows at the start, so the line starts at step 1
+    return np.concatenate([head, (c[window:] - c[:-window]) / window])
+
+
+def plot_curve(records: list[dict], metric: str, path: str | os.PathLike, title: str | None = None,
+               steps: list[dict] | None = None) -> Path | None:
+    """Plot ``train_<metric>`` and ``val_<metric>`` per epoch, over the per-step training values
+    (``steps``: dicts with ``epoch`` as a fraction and ``metric``) when given; None if no data."""
+    from matplotlib.ticker import MaxNLocator
+
     lines = {split: _series(records, f"{split}_{metric}") for split in ("train", "val")}
-    if not any(xs for xs, _ in lines.values()):
+    per_step = [(s["epoch"], s[metric]) for s in (steps or []) if isinstance(s.get(metric), (int, float))]
+    if not any(xs for xs, _ in lines.values()) and not per_step:
         return None
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    if per_step:
+        xs, ys = np.array(per_step, dtype=np.float64).T
+        ax.plot(xs, ys, color="tab:blue", alpha=0.2, linewidth=0.8, label="training (each step)")
+        window = max(len(ys) // 40, 1)
+        ax.plot(xs, _moving_average(ys, window), color="tab:blue", linewidth=1.5,
+                label=f"training (mean of {window} steps)")
     for split, (xs, ys) in lines.items():
         if xs:
-            ax.plot(xs, ys, marker="o", label={"train": "training", "val": "validation"}[split])
+            ax.plot(xs, ys, marker="o", linestyle="--" if per_step else "-",
+                    color={"train": "tab:green", "val": "tab:orange"}[split],
+                    label={"train": "training (epoch mean)", "val": "validation (end of epoch)"}[split])
+    if not per_step:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title or f"{metric.replace('_', ' ')} per epoch")
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric.replace("_", " "))
@@ -80,13 +103,13 @@ def plot_confusion(cm, classes: list[str] | None, path: str | os.PathLike, title
 
 
 def plot_run(run_dir: str | os.PathLike, records: list[dict], task: str = "classification",
-             confusion=None, classes=None) -> list[Path]:
+             confusion=None, classes=None, steps: list[dict] | None = None) -> list[Path]:
     """Write ``loss.png``, then ``accuracy.png`` and ``confusion.png`` (classification) or
     ``rmse.png`` (regression) into ``run_dir``; returns the files written."""
     run_dir = Path(run_dir)
-    written = [plot_curve(records, "loss", run_dir / "loss.png", "loss per epoch")]
+    written = [plot_curve(records, "loss", run_dir / "loss.png", "loss", steps)]
     if task == "classification":
-        written.append(plot_curve(records, "accuracy", run_dir / "accuracy.png", "accuracy per epoch"))
+        written.append(plot_curve(records, "accuracy", run_dir / "accuracy.png", "accuracy", steps))
         if confusion is not None:
             written.append(plot_confusion(confusion, classes, run_dir / "confusion.png",
                                           "confusion matrix (validation)"))

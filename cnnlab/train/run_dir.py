@@ -159,9 +159,16 @@ class MetricsLog:
                     raise ValueError(f"{self.path}: line {i} is not valid JSON ({e})") from None
         return out
 
-    def truncate_after(self, epoch: int) -> None:
-        """Keep only records up to ``epoch`` (a resumed run rewrites what came later)."""
-        kept = [r for r in self.read() if r.get("epoch", 0) <= epoch]
+    def extend(self, records: list[dict]) -> None:
+        if records:
+            with open(self.path, "a") as f:
+                f.write("".join(json.dumps(_clean(r)) + "\n" for r in records))
+
+    def truncate_after(self, value: int, key: str = "epoch") -> None:
+        """Keep only records with ``key`` up to ``value`` (a resumed run rewrites what came later)."""
+        if not self.path.is_file():
+            return
+        kept = [r for r in self.read() if r.get(key, 0) <= value]
         from ..checkpoint import atomic_write_bytes
 
         atomic_write_bytes(self.path, "".join(json.dumps(r) + "\n" for r in kept).encode())
