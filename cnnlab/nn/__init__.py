@@ -8,6 +8,8 @@ from .modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, 
 from .modules.maxout import Maxout
 from .modules.normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
 from .modules.containers import ModuleDict, ModuleList, Sequential
+from .modules.conv import Conv2d
 from .modules.linear import Flatten, Identity, Linear
 from .modules.module import Module
+from .modules.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .parameter import Parameter

@@ -1,0 +1,356 @@
+"""Pooling: max_pool2d, avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d.
+
+Design note: a window op is a loop over the kH·kW kernel offsets, each a strided slice of the
+(padded) input covering every output position at once, so no Python loop ever runs over
+the batch, channels or pixels. Max pooling keeps, per output, the offset of the *first*
+maximum in row-major window order (PyTorch's rule); the backward sends the gradient to that
+one element only. Sending it to every element equal to the max (a tie) is wrong on real
+images, whose blank background makes whole windows equal (see PERF-NOTES.md). Without
+padding the input is sliced in place: non-overlapping 2×2 pooling is the max of 4 strided
+views (the fast path), and its backward writes each window once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Function
+from .conv import _pair, _positive, _windows
+
+
+def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
+    """⌊ or ⌈ (size + 2p − d·(k−1) − 1) / s ⌉ + 1; with ceil_mode the last window must start
+    inside the input or its left padding (PyTorch's rule)."""
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def _buffer_like(x: np.ndarray, shape, fill) -> np.ndarray:
+    """A filled (N, C, H, W) array with ``x``'s memory order (e.g. conv's batch-last layout)."""
+    order = np.argsort([-s for s in x.strides], kind="stable")
+    buf = np.full([shape[i] for i in order], fill, dtype=x.dtype)
+    return buf.transpose(np.argsort(order))
+
+
+def _padded(x, pads, extra, fill):
+    """``x`` padded by ``pads`` = (pH, pW) on both sides plus ``extra`` = (eH, eW) after."""
+    (ph, pw), (eh, ew) = pads, extra
+    if not (ph or pw or eh or ew):
+        return x
+    n, c, h, w = x.shape
+    buf = _buffer_like(x, (n, c, h + 2 * ph + eh, w + 2 * pw + ew), fill)
+    buf[:, :, ph : ph + h, pw : pw + w] = x
+    return buf
+
+
+def _geometry(x_shape, kernel, stride, pad, dilation, ceil_mode):
+    """Output size and the extra bottom/right padding that ceil_mode windows reach into."""
+    out, extra = [], []
+    for size, k, s, p, d in zip(x_shape[2:], kernel, stride, pad, dilation):
+        o = pool_output_size(size, k, s, p, d, ceil_mode)
+        out.append(o)
+        extra.append(max(0, (o - 1) * s + d * (k - 1) + 1 - (size + 2 * p)))
+    return tuple(out), tuple(extra)
+
+
+class MaxPool2dOp(Function):
+    def forward(self, x, kernel=(2, 2), stride=(2, 2), pad=(0, 0), dilation=(1, 1), ceil_mode=False, indices_out=None):
+        (ho, wo), extra = _geometry(x.shape, kernel, stride, pad, dilation, ceil_mode)
+        xp = _padded(x, pad, extra, -np.inf)
+        kh, kw = kernel
+        out = argmax = None
+        for o in range(kh * kw):
+            rows, cols = _windows(o // kw, o % kw, dilation, stride, (ho, wo))
+            view = xp[:, :, rows, cols]
+            if out is None:
+                out = view.copy(order="K")
+                argmax = np.zeros_like(out, dtype=np.uint8 if kh * kw < 256 else np.int32)
+                continue
+            better = view > out  # strict: the first maximum in row-major order wins ties
+            np.copyto(out, view, where=better)
+            np.copyto(argmax, o, where=better)
+        self.save_for_backward(argmax)
+        self.geometry = (x.shape, xp.shape, kernel, stride, pad, dilation)
+        if indices_out is not None:
+            indices_out.append(self._flat_indices(argmax, x.shape[3], kernel, stride, pad, dilation))
+        return out
+
+    @staticmethod
+    def _flat_indices(argmax, width, kernel, stride, pad, dilation):
+        """PyTorch's indices: the position h·W + w of each maximum in its (H, W) plane."""
+        ho, wo = argmax.shape[2:]
+        row0 = (np.arange(ho) * stride[0] - pad[0])[:, None]
+        col0 = (np.arange(wo) * stride[1] - pad[1])[None, :]
+        i, j = np.divmod(argmax.astype(np.int64), kernel[1])
+        return (row0 + i * dilation[0]) * width + col0 + j * dilation[1]
+
+    def backward(self, grad):
+        (argmax,) = self.saved
+        x_shape, padded_shape, (kh, kw), stride, pad, dilation = self.geometry
+        gp = _buffer_like(grad, padded_shape, 0)
+        ho, wo = grad.shape[2:]
+        for o in range(kh * kw):
+            rows, cols = _windows(o // kw, o % kw, dilation, stride, (ho, wo))
+            view = gp[:, :, rows, cols]
+            np.add(view, grad, out=view, where=argmax == o)
+        if gp.shape == x_shape:
+            return gp
+        return gp[:, :, pad[0] : pad[0] + x_shape[2], pad[1] : pad[1] + x_shape[3]]
+
+
+class AvgPool2dOp(Function):
+    def forward(self, x, kernel=(2, 2), stride=(2, 2), pad=(0, 0), ceil_mode=False, count_include_pad=True, divisor_override=None):
+        one = (1, 1)
+        (ho, wo), extra = _geometry(x.shape, kernel, stride, pad, one, ceil_mode)
+        xp = _padded(x, pad, extra, 0)
+        kh, kw = kernel
+        out = None
+        for o in range(kh * kw):
+            rows, cols = _windows(o // kw, o % kw, one, stride, (ho, wo))
+            view = xp[:, :, rows, cols]
+            out = view.copy(order="K") if out is None else np.add(out, view, out=out)
+        self.divisor = self._divisor(x.shape[2:], (ho, wo), kernel, stride, pad, count_include_pad, divisor_override, x.dtype)
+        out /= self.divisor
+        self.geometry = (x.shape, xp.shape, kernel, stride, pad)
+        return out
+
+    @staticmethod
+    def _divisor(size, out_size, kernel, stride, pad, count_include_pad, divisor_override, dtype):
+        """PyTorch's per-window divisor, an (H_out, W_out) array."""
+        if divisor_override:
+            return np.full(out_size, divisor_override, dtype=dtype)
+        lengths = []
+        for n, o, k, s, p in zip(size, out_size, kernel, stride, pad):
+            start = np.arange(o) * s - p
+            end = np.minimum(start + k, n + p)  # windows stop at the padded edge
+            if not count_include_pad:
+                start, end = np.maximum(start, 0), np.minimum(end, n)
+            lengths.append(end - start)
+        return (lengths[0][:, None] * lengths[1][None, :]).astype(dtype)
+
+    def backward(self, grad):
+        x_shape, padded_shape, (kh, kw), stride, pad = self.geometry
+        g = grad / self.divisor
+        gp = _buffer_like(grad, padded_shape, 0)
+        for o in range(kh * kw):
+            rows, cols = _windows(o // kw, o % kw, (1, 1), stride, grad.shape[2:])
+            gp[:, :, rows, cols] += g
+        if gp.shape == x_shape:
+            return gp
+        return gp[:, :, pad[0] : pad[0] + x_shape[2], pad[1] : pad[1] + x_shape[3]]
+
+
+def adaptive_bins(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's bins: start = ⌊i·size/out⌋, end = ⌈(i+1)·size/out⌉."""
+    i = np.arange(out)
+    return (i * size) // out, -((-(i + 1) * size) // out)
+
+
+class AdaptiveAvgPool2dOp(Function):
+    """Separable: out = A_h · x · A_wᵀ, where row i of A_h averages bin i."""
+
+    def forward(self, x, out_size=(1, 1)):
+        self.mats = []
+        for size, o in zip(x.shape[2:], out_size):
+            start, end = adaptive_bins(size, o)
+            pos = np.arange(size)
+            inside = (pos[None, :] >= start[:, None]) & (pos[None, :] < end[:, None])
+            self.mats.append((inside / (end - start)[:, None]).astype(x.dtype))
+        ah, aw = self.mats
+        return np.matmul(np.matmul(ah, x), aw.T)
+
+    def backward(self, grad):
+        ah, aw = self.mats
+        return np.matmul(np.matmul(ah.T, grad), aw)
+
+
+class AdaptiveMaxPool2dOp(Function):
+    """Loops over offsets inside the largest bin; offsets past a bin's end re-read its last
+    row/column, which never changes a strict first-maximum scan."""
+
+    def forward(self, x, out_size=(1, 1), indices_out=None):
+        n, c, h, w = x.shape
+        (sh, eh), (sw, ew) = adaptive_bins(h, out_size[0]), adaptive_bins(w, out_size[1])
+        out = flat = None
+        for a in range(int((eh - sh).max())):
+            rows = np.minimum(sh + a, eh - 1)[:, None]
+            for b in range(int((ew - sw).max())):
+                cols = np.minimum(sw + b, ew - 1)[None, :]
+                view, pos = x[:, :, rows, cols], rows * w + cols
+                if out is None:
+                    out, flat = view, np.broadcast_to(pos, view.shape).copy()
+                    continue
+                better = view > out
+                np.copyto(out, view, where=better)
+                np.copyto(flat, pos, where=better)
+        self.x_shape, self.flat = x.shape, flat
+        if indices_out is not None:
+            indices_out.append(flat.astype(np.int64))
+        return out
+
+    def backward(self, grad):
+        n, c, h, w = self.x_shape
+        planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
+        gx = np.bincount((planes + self.flat).ravel(), weights=grad.ravel(), minlength=n * c * h * w)
+        return gx.astype(grad.dtype).reshape(self.x_shape)
+
+
+# ------------------------------------------------------------------------ functional API
+def check_pool_input(name: str, input: Tensor) -> None:
+    if input.ndim not in (3, 4):
+        raise ValueError(f"{name}: expected input of shape (N, C, H, W) or (C, H, W), got {tuple(input.shape)}")
+    if input.dtype.kind != "f":
+        raise ValueError(f"{name}: expected a floating point input, got dtype {input.dtype}")
+
+
+def _pool_args(name, input, kernel_size, stride, padding, dilation, ceil_mode):
+    """Validate window arguments; return them as pairs."""
+    check_pool_input(name, input)
+    kernel = _pair(kernel_size, "kernel_size", name)
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _pair(stride, "stride", name)
+    pad, dilation = _pair(padding, "padding", name), _pair(dilation, "dilation", name)
+    _positive(kernel, "kernel_size", name)
+    _positive(stride, "stride", name)
+    _positive(dilation, "dilation", name)
+    if min(pad) < 0 or pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+        raise ValueError(f"{name}: `padding` must be between 0 and half the kernel size {kernel}, got {pad}")
+    size = input.shape[-2:]
+    out = tuple(pool_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(size, kernel, stride, pad, dilation))
+    if min(out) <= 0:
+        reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        raise ValueError(
+            f"{name}: kernel size {kernel} (dilated: {reach}) is larger than the padded input "
+            f"{tuple(n + 2 * p for n, p in zip(size, pad))} (input {tuple(size)} with padding {pad})"
+        )
+    return kernel, stride, pad, dilation
+
+
+def _batched(input: Tensor, fn):
+    """Run ``fn`` on a 4-D tensor; a 3-D (C, H, W) input is treated as a batch of one."""
+    if input.ndim == 4:
+        return fn(input)
+    out = fn(input.unsqueeze(0))
+    return tuple(t.squeeze(0) for t in out) if isinstance(out, tuple) else out.squeeze(0)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """2-D max pooling: the largest value in each kH×kW window.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        kernel_size: int or (kH, kW).
+        stride: int or (sH, sW); default None means ``kernel_size``. A stride smaller than
+            the kernel gives overlapping pooling (AlexNet: 3×3, stride 2).
+        padding: implicit −∞ padding on both sides, at most half the kernel (default 0).
+        dilation: spacing between window elements (default 1).
+        ceil_mode: round the output size up instead of down (default False).
+        return_indices: also return the flat index h·W + w of each maximum in its plane.
+
+    Shape:
+        - Input: (N, C, H, W)
+        - Output: (N, C, H_out, W_out) with
+          H_out = ⌊(H + 2·pH − dH·(kH − 1) − 1) / sH⌋ + 1 (⌈⌉ with ceil_mode), likewise W_out.
+
+    Example:
+        >>> F.max_pool2d(cnnlab.randn(8, 16, 24, 24), 2).shape
+        (8, 16, 12, 12)
+    """
+    kernel, stride, pad, dilation = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+
+    def run(x):
+        sink = [] if return_indices else None
+        out = MaxPool2dOp.apply(x, kernel=kernel, stride=stride, pad=pad, dilation=dilation, ceil_mode=bool(ceil_mode), indices_out=sink)
+        return (out, Tensor._wrap(sink[0])) if return_indices else out
+
+    return _batched(input, run)
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """2-D average pooling: the mean of each kH×kW window.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        kernel_size: int or (kH, kW).
+        stride: int or (sH, sW); default None means ``kernel_size``.
+        padding: implicit zero padding on both sides, at most half the kernel (default 0).
+        ceil_mode: round the output size up instead of down (default False).
+        count_include_pad: count the zero padding in the divisor (default True).
+        divisor_override: divide every window by this number instead (default None).
+
+    Shape:
+        - Input: (N, C, H, W)
+        - Output: (N, C, H_out, W_out) with
+          H_out = ⌊(H + 2·pH − kH) / sH⌋ + 1 (⌈⌉ with ceil_mode), likewise W_out.
+
+    Example:
+        >>> F.avg_pool2d(cnnlab.randn(8, 16, 24, 24), 2).shape
+        (8, 16, 12, 12)
+    """
+    kernel, stride, pad, _ = _pool_args("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and divisor_override <= 0:
+        raise ValueError(f"avg_pool2d: `divisor_override` must be positive, got {divisor_override!r}")
+    return _batched(input, lambda x: AvgPool2dOp.apply(
+        x, kernel=kernel, stride=stride, pad=pad, ceil_mode=bool(ceil_mode),
+        count_include_pad=bool(count_include_pad), divisor_override=divisor_override))
+
+
+def _adaptive_size(name, input, output_size):
+    check_pool_input(name, input)
+    if output_size is None or isinstance(output_size, (int, np.integer)):
+        output_size = (output_size, output_size)
+    output_size = tuple(output_size)
+    if len(output_size) != 2:
+        raise ValueError(f"{name}: `output_size` must be an int or a pair, got {output_size!r}")
+    size = tuple(input.shape[-2:][i] if o is None else int(o) for i, o in enumerate(output_size))
+    if min(size) <= 0:
+        raise ValueError(f"{name}: `output_size` must be positive, got {output_size!r}")
+    if min(input.shape[-2:]) <= 0:
+        raise ValueError(f"{name}: expected a non-empty input, got shape {tuple(input.shape)}")
+    return size
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average pooling to a fixed output size; bin i spans ⌊i·H/H_out⌋ … ⌈(i+1)·H/H_out⌉ − 1.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        output_size: int or (H_out, W_out); None in a pair keeps that input size.
+
+    Shape:
+        - Output: (N, C, H_out, W_out)
+
+    Example:
+        >>> F.adaptive_avg_pool2d(cnnlab.randn(2, 8, 7, 9), (2, 3)).shape
+        (2, 8, 2, 3)
+    """
+    size = _adaptive_size("adaptive_avg_pool2d", input, output_size)
+    return _batched(input, lambda x: AdaptiveAvgPool2dOp.apply(x, out_size=size))
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling to a fixed output size, with the bins of ``adaptive_avg_pool2d``.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        output_size: int or (H_out, W_out); None in a pair keeps that input size.
+        return_indices: also return the flat index h·W + w of each maximum in its plane.
+
+    Shape:
+        - Output: (N, C, H_out, W_out)
+
+    Example:
+        >>> F.adaptive_max_pool2d(cnnlab.randn(2, 8, 7, 9), 3).shape
+        (2, 8, 3, 3)
+    """
+    size = _adaptive_size("adaptive_max_pool2d", input, output_size)
+
+    def run(x):
+        sink = [] if return_indices else None
+        out = AdaptiveMaxPool2dOp.apply(x, out_size=size, indices_out=sink)
+        return (out, Tensor._wrap(sink[0])) if return_indices else out
+
+    return _batched(input, run)
