@@ -1,0 +1,89 @@
+"""``cnnlab explain [CHECKPOINT]``: the interactive CNN explainer in the browser."""
+
+from __future__ import annotations
+
+from .errors import CLIError
+
+BRIEF_TRAINING = dict(model="mnist-cnn", data="fashion-mnist", epochs=1, limit_train=6000, limit_test=2000)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "explain", help="an interactive CNN explainer in the browser for a trained model",
+        description="Serve a local web page that shows every layer of a model at work on an input: "
+                    "feature maps, the arithmetic of each value, a hyperparameter playground, training "
+                    "curves, filters and a shift test. With no CHECKPOINT it uses the latest run under "
+                    "--runs; if there is none, it first trains mnist-cnn briefly on Fashion-MNIST.")
+    p.add_argument("checkpoint", nargs="?", help="a checkpoint file or run directory (default: the latest run)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--open", action="store_true", help="open the page in the default web browser")
+    p.add_argument("--runs", default="runs", help="where runs live (default ./runs)")
+    p.add_argument("--data-root", default=None, help="where the dataset files are (default: cnnlab's cache)")
+    p.set_defaults(handler=run)
+
+
+def _train_briefly(runs: str) -> str:
+    from ..train.session import TrainConfig, train_run
+
+    cfg = TrainConfig(**BRIEF_TRAINING)
+    print(f"explain: no run found under {runs!r}; training {cfg.model} briefly first "
+          f"({cfg.epochs} epoch on {cfg.limit_train} {cfg.data} images) so there is a model to explain")
+    try:
+        _, run_dir, test = train_run(cfg, root=runs, log=lambda line: print("  " + line))
+    except Exception as e:
+        raise CLIError(f"could not train {cfg.model} on {cfg.data}: {e} (run `make setup` to install the data)") from None
+    print(f"explain: trained {run_dir} (test accuracy {100 * test.get('accuracy', float('nan')):.1f}%)")
+    return str(run_dir)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    if not 0 < args.port < 65536:
+        raise CLIError(f"--port must be in 1..65535, got {args.port}")
+    path = args.checkpoint
+    if path is None:
+        from ..train.run_dir import latest_run
+
+        latest = latest_run(args.runs)
+        path = str(latest) if latest is not None else _train_briefly(args.runs)
+        print(f"explain: using the latest run {path}")
+    elif not Path(path).exists():
+        raise CLIError(f"checkpoint {path!r} does not exist")
+    try:
+        from ..explain.loading import app_kwargs_from_checkpoint
+
+        kwargs, notes = app_kwargs_from_checkpoint(path, args.data_root)
+    except (FileNotFoundError, ValueError, KeyError, OSError) as e:
+        raise CLIError(f"cannot load {path!r}: {e}") from None
+    for n in notes:
+        print(f"explain: {n}")
+    from ..explain import create_app
+
+    app = create_app(**kwargs)
+    serve(app, args.host, args.port, args.open)
+    return 0
+
+
+def serve(app, host: str, port: int, open_browser: bool = False) -> None:
+    """Run ``app`` with uvicorn until Ctrl-C; warns when bound beyond this machine."""
+    import socket
+    import threading
+    import webbrowser
+
+    import uvicorn
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"explain: warning: binding {host}: anyone who can reach this address can use the page "
+              "(it has no login); the default 127.0.0.1 keeps it on this machine")
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.bind((host, port))
+    except OSError as e:
+        raise CLIError(f"cannot listen on {host}:{port}: {e.strerror or e}; choose another --port") from None
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    print(f"explain: serving on {url} (Ctrl-C to stop)")
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    uvicorn.run(app, host=host, port=port, log_level="warning")
