@@ -62,8 +62,11 @@ class _BatchNorm(Module):
     _shape_text = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype=None):
+                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None,
+                 *, bias: bool = True):
         super().__init__()
+        if device is not None and not str(device).startswith("cpu"):
+            raise ValueError(f"{type(self).__name__}: cnnlab runs on the CPU only, got device {device!r}")
         if int(num_features) != num_features or num_features <= 0:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive integer, got {num_features!r}")
         dt = np.dtype(dtype) if dtype is not None else np.dtype(np.float32)
@@ -71,7 +74,10 @@ class _BatchNorm(Module):
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(Tensor._wrap(np.ones(num_features, dtype=dt)))
-            self.bias = Parameter(Tensor._wrap(np.zeros(num_features, dtype=dt)))
+            if bias:
+                self.bias = Parameter(Tensor._wrap(np.zeros(num_features, dtype=dt)))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -94,7 +100,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, input):
         if input.ndim not in self._expected_dims or input.shape[1] != self.num_features:
@@ -118,7 +125,7 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"track_running_stats={self.track_running_stats}"
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
 
 
@@ -134,6 +141,8 @@ class BatchNorm1d(_BatchNorm):
         affine: learn γ (``weight``, init 1) and β (``bias``, init 0) (default True).
         track_running_stats: keep ``running_mean``, ``running_var`` and
             ``num_batches_tracked`` buffers and use them in eval mode (default True).
+        device, dtype: ``'cpu'`` only; dtype of parameters and buffers (default float32).
+        bias: keyword-only; with ``affine``, learn β too (default True), as torch 2.13.
 
     Shape:
         - Input: (N, C) or (N, C, L)
