@@ -79,6 +79,7 @@ class MNIST(ArrayImageDataset):
             cls.__name__, cls.name, cls.needed_files(train), root, download,
             root_subdirs=(f"{cls.torchvision_folder}/raw",), machine_dirs=cls.machine_dirs,
             downloads=downloads, hint=f"e.g. from {cls.mirrors[0]}",
+            all_files=cls.needed_files(None),
         )
 
 

@@ -174,7 +174,8 @@ def not_found_message(title: str, needed: Sequence[str], root, name: str, extra:
 
 def resolve_files(title: str, name: str, needed: Sequence[str], root=None, download: bool = True,
                   root_subdirs: Sequence[str] = (), machine_dirs: Sequence[tuple[str, str]] = (),
-                  downloads: Sequence[Download] = (), hint: str = "") -> Located:
+                  downloads: Sequence[Download] = (), hint: str = "",
+                  all_files: Sequence[str] | None = None) -> Located:
     """All four steps for file-based datasets (MNIST, Fashion-MNIST, CIFAR-10's archive)."""
     located = locate_files(name, needed, root, root_subdirs, machine_dirs)
     if located is not None:
@@ -192,7 +193,7 @@ def resolve_files(title: str, name: str, needed: Sequence[str], root=None, downl
                 return Located(target, f"download into {target}", found)
         except DataNotFoundError as e:
             errors.append(str(e))
-    raise DataNotFoundError(not_found_message(title, needed, root, name, hint, errors))
+    raise DataNotFoundError(not_found_message(title, all_files or needed, root, name, hint, errors))
 
 
 def resolve_converted(title: str, name: str, filename: str, root=None, download: bool = True,
