@@ -35,15 +35,21 @@ _META_KEY = "cnnlab"
 
 
 # ----------------------------------------------------------------- encoding
+def _contiguous(a: np.ndarray) -> np.ndarray:
+    # Not np.ascontiguousarray: it turns a 0-d array (Adam's step) into shape (1,).
+    a = np.asarray(a)
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
 def _encode(obj: Any, prefix: str, arrays: dict, where: str) -> Any:
     """JSON-able form of ``obj``; arrays and Tensors move to ``arrays`` under ``prefix``."""
     from ._tensor import Tensor
 
     if isinstance(obj, Tensor):
-        arrays[prefix] = np.ascontiguousarray(obj._data)
+        arrays[prefix] = _contiguous(obj._data)
         return {"__tensor__": prefix, "kind": "tensor"}
     if isinstance(obj, np.ndarray):
-        arrays[prefix] = np.ascontiguousarray(obj)
+        arrays[prefix] = _contiguous(obj)
         return {"__tensor__": prefix, "kind": "ndarray"}
     if isinstance(obj, np.generic):
         return obj.item()
@@ -161,7 +167,7 @@ def save_checkpoint(
     arrays: dict[str, np.ndarray] = {}
     model_keys = []
     for key, value in model.state_dict().items():
-        arrays[key] = np.ascontiguousarray(value._data if hasattr(value, "_data") else np.asarray(value))
+        arrays[key] = _contiguous(value._data if hasattr(value, "_data") else value)
         model_keys.append(key)
     meta = {
         "format": FORMAT,
