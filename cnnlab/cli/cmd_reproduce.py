@@ -1,0 +1,28 @@
+"""``cnnlab reproduce``: the lecture's reported results, by one command."""
+
+from __future__ import annotations
+
+from .errors import CLIError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("reproduce", help="re-run the lecture's experiments and compare with its figures")
+    p.add_argument("--quick", action="store_true", help="reduced budgets (a pipeline check, a few minutes)")
+    p.add_argument("--only", action="append", metavar="NAME", help="run only this recipe (repeatable)")
+    p.add_argument("--data-root", help="folder holding full data sets (e.g. MNIST IDX files)")
+    p.add_argument("--out", default=".", help="where reproduce.md and reproduce.json go (default .)")
+    p.add_argument("--runs", default="runs/reproduce", help="root of the per-seed run directories")
+    p.add_argument("--progress", action="store_true", help="show progress bars")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from ..reproduce import reproduce
+
+    try:
+        reproduce(quick=args.quick, only=args.only, data_root=args.data_root, out_dir=args.out,
+                  runs_root=args.runs, progress=bool(args.progress))
+    except (ValueError, FileNotFoundError) as e:
+        raise CLIError(str(e)) from None
+    print(f"\nwrote {args.out.rstrip('/')}/reproduce.md and reproduce.json")
+    return 0

@@ -1,0 +1,65 @@
+"""Reading the lecture's experiment recipes (small TOML files a user can read and edit)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RECIPE_DIR = Path(__file__).resolve().parent.parent / "recipes"
+TRAIN_KEYS = {"epochs", "batch_size", "optimizer", "lr", "momentum", "weight_decay", "scheduler", "limit_train", "limit_test"}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One lecture experiment: what to train, on what, how, and the lecture's figure."""
+
+    name: str
+    experiment: str
+    dataset: str
+    model: str
+    metric: str
+    protocol: str
+    seeds: tuple[int, ...]
+    train: dict
+    quick: dict = field(default_factory=dict)
+    lecture: float | None = None
+    lecture_data: str = ""
+    full_dataset: str | None = None
+    target: float | None = None
+    order: int = 0
+    path: str = ""
+
+    def budget(self, quick: bool) -> dict:
+        """The training settings, with the ``[quick]`` overrides for ``--quick``."""
+        return {**self.train, **(self.quick if quick else {})}
+
+
+def _parse(path: Path) -> Recipe:
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"recipe {path}: not valid TOML ({e})") from None
+    missing = [k for k in ("name", "experiment", "dataset", "model", "metric", "protocol", "seeds", "train") if k not in raw]
+    if missing:
+        raise ValueError(f"recipe {path}: missing field(s) {', '.join(missing)}")
+    if raw["metric"] not in ("accuracy", "rmse"):
+        raise ValueError(f"recipe {path}: metric must be 'accuracy' or 'rmse', got {raw['metric']!r}")
+    for section in ("train", "quick"):
+        unknown = set(raw.get(section, {})) - TRAIN_KEYS
+        if unknown:
+            raise ValueError(f"recipe {path}: unknown [{section}] key(s) {sorted(unknown)}; valid: {sorted(TRAIN_KEYS)}")
+    raw["seeds"] = tuple(int(s) for s in raw["seeds"])
+    return Recipe(**raw, path=str(path))
+
+
+def load_recipes(directory: Path = RECIPE_DIR, only: list[str] | None = None) -> list[Recipe]:
+    """All recipes in lecture order; ``only`` selects by name (unknown names are listed)."""
+    recipes = sorted((_parse(p) for p in directory.glob("*.toml")), key=lambda r: (r.order, r.name))
+    if only:
+        names = [r.name for r in recipes]
+        unknown = [n for n in only if n not in names]
+        if unknown:
+            raise ValueError(f"unknown recipe(s) {', '.join(unknown)}; valid recipes: {', '.join(names)}")
+        recipes = [r for r in recipes if r.name in only]
+    return recipes

@@ -1,0 +1,144 @@
+"""Run recipes over their seeds and write the lecture-vs-cnnlab table.
+
+Each (recipe, seed) is an ordinary training run (``cnnlab.train.session.train_run``), so
+every number in the table can be inspected in its run directory under ``runs/reproduce``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .recipes import Recipe, load_recipes
+
+
+@dataclass
+class RowResult:
+    name: str
+    experiment: str
+    dataset: str
+    model: str
+    parameters: int
+    metric: str
+    lecture: float | None
+    values: list[float]
+    mean: float
+    std: float
+    seeds: list[int]
+    train_seconds: float
+    protocol: str
+    quick: bool
+    same_data: bool
+    verdict: str
+
+    def figure(self) -> str:
+        unit = "%" if self.metric == "accuracy" else ""
+        return f"{self.mean:.2f} ± {self.std:.2f}{unit}"
+
+    def lecture_figure(self) -> str:
+        if self.lecture is None:
+            return "—"
+        return f"{self.lecture:.2f}%" if self.metric == "accuracy" else f"{self.lecture:.2f}"
+
+
+def _resolve_dataset(recipe: Recipe, data_root: str | None) -> tuple[str, str | None]:
+    """Use the full data set (e.g. MNIST) when ``data_root`` holds it, else the recipe's."""
+    if recipe.full_dataset and data_root:
+        from .. import datasets
+
+        try:
+            datasets.locate(recipe.full_dataset, data_root)
+            return recipe.full_dataset, data_root
+        except (FileNotFoundError, ValueError, RuntimeError):
+            pass
+    return recipe.dataset, data_root if recipe.dataset == recipe.full_dataset else None
+
+
+def _verdict(recipe: Recipe, mean: float, same_data: bool, quick: bool) -> str:
+    if quick:
+        return "quick run (reduced budget): pipeline check only"
+    if recipe.lecture is None:
+        if recipe.target is not None:
+            return "meets target" if mean >= recipe.target else f"misses target {recipe.target}"
+        return "no lecture figure"
+    better = mean >= recipe.lecture if recipe.metric == "accuracy" else mean <= recipe.lecture
+    if not same_data:
+        return ("beats" if better else "below") + " the lecture's figure, on different data"
+    return "meets or beats the lecture" if better else "misses the lecture's figure"
+
+
+def run_recipe(recipe: Recipe, *, quick: bool = False, data_root: str | None = None,
+               runs_root: str = "runs/reproduce", progress: bool | None = False, log=print) -> RowResult:
+    from ..train.session import TrainConfig, train_run
+
+    dataset, root = _resolve_dataset(recipe, data_root)
+    budget = recipe.budget(quick)
+    seeds = list(recipe.seeds)
+    values, seconds, params = [], 0.0, 0
+    for seed in seeds:
+        cfg = TrainConfig(model=recipe.model, data=dataset, seed=seed, data_root=root, **budget)
+        out = Path(runs_root) / f"{recipe.name}{'-quick' if quick else ''}-seed{seed}"
+        t0 = time.perf_counter()
+        history, run, test = train_run(cfg, out=out, root=runs_root, force=True, progress=progress, log=None)
+        seconds += time.perf_counter() - t0
+        value = test["accuracy"] * 100 if recipe.metric == "accuracy" else test["rmse"]
+        values.append(float(value))
+        params = _count_parameters(run)
+        log(f"  {recipe.name} seed {seed}: {recipe.metric} {value:.3f} ({time.perf_counter() - t0:.1f} s)")
+    mean = statistics.fmean(values)
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    same_data = dataset != "mnist10k"
+    return RowResult(
+        name=recipe.name, experiment=recipe.experiment, dataset=dataset, model=recipe.model,
+        parameters=params, metric=recipe.metric, lecture=recipe.lecture, values=values, mean=mean,
+        std=std, seeds=seeds, train_seconds=seconds, protocol=recipe.protocol, quick=quick,
+        same_data=same_data, verdict=_verdict(recipe, mean, same_data, quick),
+    )
+
+
+def _count_parameters(run: Path) -> int:
+    from ..train.session import load_run_model
+
+    model = load_run_model(run)[0]
+    return sum(p.numel() for p in model.parameters())
+
+
+def render_markdown(rows: list[RowResult]) -> str:
+    head = "| experiment | dataset | model (params) | lecture | cnnlab (mean ± std) | seeds | training time | verdict |\n"
+    head += "|---|---|---|---|---|---|---|---|\n"
+    body = "".join(
+        f"| {r.experiment} | {r.dataset} | {r.model} ({r.parameters:,}) | {r.lecture_figure()} | {r.figure()} | "
+        f"{len(r.seeds)} ({', '.join(map(str, r.seeds))}) | {r.train_seconds:.0f} s | {r.verdict} |\n"
+        for r in rows
+    )
+    protocols = "\n".join(f"- **{r.experiment}** ({r.metric}, test figure): {r.protocol}" for r in rows)
+    return head + body + "\nProtocols:\n\n" + protocols + "\n"
+
+
+def render_text(rows: list[RowResult]) -> str:
+    cols = ["experiment", "dataset", "model", "lecture", "cnnlab", "seeds", "time"]
+    data = [[r.experiment, r.dataset, r.model, r.lecture_figure(), r.figure(), str(len(r.seeds)), f"{r.train_seconds:.0f} s"] for r in rows]
+    widths = [max(len(c), *(len(d[i]) for d in data)) for i, c in enumerate(cols)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
+    return "\n".join([line(cols), line(["-" * w for w in widths])] + [line(d) for d in data])
+
+
+def reproduce(*, quick: bool = False, only: list[str] | None = None, data_root: str | None = None,
+              out_dir: str = ".", runs_root: str = "runs/reproduce", progress: bool | None = False,
+              log=print) -> list[RowResult]:
+    """Run every recipe (or ``only`` those) and write ``reproduce.md`` and ``reproduce.json``."""
+    recipes = load_recipes(only=only)
+    rows = []
+    for recipe in recipes:
+        log(f"{recipe.experiment}: {len(recipe.seeds)} seeds{' (quick)' if quick else ''}")
+        rows.append(run_recipe(recipe, quick=quick, data_root=data_root, runs_root=runs_root, progress=progress, log=log))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    title = "# cnnlab reproduces the lecture" + (" (quick run: reduced budgets)" if quick else "") + "\n\n"
+    (out / "reproduce.md").write_text(title + render_markdown(rows))
+    (out / "reproduce.json").write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+    log("\n" + render_text(rows))
+    return rows
