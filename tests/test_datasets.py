@@ -194,6 +194,9 @@ def test_cifar10_reads_official_pickles(tmp_path):
     assert train.classes[3] == "cat"
     x, y = next(iter(DataLoader(D.CIFAR10(root=tmp_path, transform=D.CIFAR10.default_transform()), batch_size=8)))
     assert x.shape == (8, 3, 32, 32) and y.dtype == np.int64
+    aug = D.CIFAR10(root=tmp_path, transform=D.CIFAR10.augmented_transform())
+    xa, _ = next(iter(DataLoader(aug, batch_size=20)))
+    assert xa.shape == (20, 3, 32, 32) and xa.dtype == np.float32
 
 
 def test_cifar10_corrupt_and_hostile_pickles(tmp_path):

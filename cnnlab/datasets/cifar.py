@@ -119,6 +119,16 @@ class CIFAR10(ArrayImageDataset):
         super().__init__(data, targets, transform, target_transform, train, located.origin)
 
     @classmethod
+    def augmented_transform(cls):
+        """The usual CIFAR-10 training augmentation: pad-4 random crop, random flip, then normalise.
+
+        All four steps have a batch form, so a DataLoader still fetches whole batches at once.
+        """
+        from ..transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip, ToTensor
+
+        return Compose([RandomCrop(32, padding=4), RandomHorizontalFlip(), ToTensor(), Normalize(cls.mean, cls.std)])
+
+    @classmethod
     def needed_files(cls, train: bool | None = None) -> list[str]:
         split = TRAIN_FILES + TEST_FILES if train is None else (TRAIN_FILES if train else TEST_FILES)
         return list(split) + [META_FILE]

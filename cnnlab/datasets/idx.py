@@ -68,8 +68,8 @@ def read_idx(path, expected_ndim: int | None = None) -> np.ndarray:
             f"{path}: file {what}: header says dims {dims} of {dtype.name} ({expected} bytes), "
             f"file has {len(raw)} bytes"
         )
-    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims)
-    return data.astype(dtype.newbyteorder("="), copy=False) if dtype.byteorder == ">" else data
+    # A copy: frombuffer over bytes is read-only, and users (as with torch) may edit .data in place.
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
 
 
 def write_idx(path, array: np.ndarray, compress: bool | None = None) -> None:
