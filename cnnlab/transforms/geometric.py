@@ -115,8 +115,7 @@ class RandomHorizontalFlip:
     def batch(self, x: np.ndarray, chw: bool) -> tuple[np.ndarray, bool]:
         flip = _random.default_generator().random(x.shape[0]) < self.p
         out = x.copy()
-        axis = 3 if chw else 2
-        out[flip] = np.flip(x[flip], axis=axis - 0)
+        out[flip] = np.flip(x[flip], axis=3 if chw else 2)  # the W axis of (N, C, H, W) or (N, H, W[, C])
         return out, chw
 
     def __repr__(self) -> str:
