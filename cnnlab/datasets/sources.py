@@ -215,7 +215,7 @@ def resolve_converted(title: str, name: str, filename: str, root=None, download:
             continue
         try:
             cache.mkdir(parents=True, exist_ok=True)
-            tmp = cache / (filename + ".part")
+            tmp = cache / f"{filename}.{os.getpid()}.part"  # unique: parallel test workers may convert at once
             make(tmp)
             os.replace(tmp, cache / filename)
             write_source_note(cache, origin)
