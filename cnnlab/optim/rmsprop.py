@@ -65,7 +65,8 @@ class RMSprop(Optimizer):
         if group["centered"]:
             grad_avg = state.setdefault("grad_avg", Tensor._wrap(np.zeros_like(param)))._data
             grad_avg += (1.0 - alpha) * (grad - grad_avg)  # torch's lerp form
-            avg = np.sqrt(square_avg - grad_avg * grad_avg)
+            with np.errstate(invalid="ignore"):  # rounding can make v - a² < 0: NaN, as in torch
+                avg = np.sqrt(square_avg - grad_avg * grad_avg)
         else:
             avg = np.sqrt(square_avg)
         avg += eps
