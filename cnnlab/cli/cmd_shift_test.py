@@ -21,8 +21,8 @@ def register(subparsers) -> None:
     p.add_argument("--invert", action="store_true", help="invert intensities of the image")
     p.add_argument("--data", default="mnist10k",
                    help="dataset for the quick training when no checkpoint is given (default mnist10k)")
-    p.add_argument("--train-limit", type=int, default=4000,
-                   help="training images for the quick training (default 4000)")
+    p.add_argument("--train-limit", type=int, default=3000,
+                   help="training images for the quick training (default 3000)")
     p.add_argument("--epochs", type=int, default=2, help="epochs of the quick training (default 2)")
     p.add_argument("--out", default="shift-test.png", help="figure to write (default shift-test.png)")
     p.set_defaults(handler=run)
