@@ -237,7 +237,7 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
             f"cross_entropy: class-probability targets must have the input's shape {tuple(input.shape)}, "
-            f"got {tuple(target.shape)}"
+            f"got {tuple(target.shape)} of dtype {target.dtype} (class-index targets need an integer dtype)"
         )
     class_dim = 0 if input.ndim == 1 else 1
     classes = input.shape[class_dim]

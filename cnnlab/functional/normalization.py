@@ -113,8 +113,15 @@ class BatchNorm(Function):
                 running_var *= 1 - m  # the running estimate uses the unbiased variance, as torch
                 running_var += m * var.reshape(-1) * (n / (n - 1))
         else:
-            centered = x - running_mean.reshape(shape).astype(x.dtype, copy=False)
-            var = running_var.reshape(shape).astype(x.dtype, copy=False)
+            # Eval: a per-channel affine map, y = x·scale + shift, in two passes over x.
+            mean = running_mean.reshape(shape).astype(x.dtype, copy=False)
+            invstd = 1 / np.sqrt(running_var.reshape(shape).astype(x.dtype, copy=False) + t(eps))
+            scale = weight.reshape(shape) * invstd
+            self.save_for_backward(x, mean, invstd, weight)
+            self.training, self.axes, self.shape = False, axes, shape
+            out = x * scale
+            out += bias.reshape(shape) - mean * scale
+            return out
         invstd = 1 / np.sqrt(var + t(eps))
         xhat = centered * invstd
         self.save_for_backward(xhat, invstd, weight)
@@ -122,20 +129,22 @@ class BatchNorm(Function):
         return xhat * weight.reshape(shape) + bias.reshape(shape)
 
     def backward(self, grad):
-        xhat, invstd, weight = self.saved
         axes, shape = self.axes, self.shape
+        if not self.training:
+            x, mean, invstd, weight = self.saved
+            gx = grad * (weight.reshape(shape) * invstd) if self.needs_input_grad[0] else None
+            gweight = ((grad * (x - mean)).sum(axis=axes) * invstd.reshape(-1)) if self.needs_input_grad[1] else None
+            gbias = grad.sum(axis=axes) if self.needs_input_grad[2] else None
+            return gx, gweight, gbias
+        xhat, invstd, weight = self.saved
         gbias = grad.sum(axis=axes)
         gweight = (grad * xhat).sum(axis=axes)
         gx = None
         if self.needs_input_grad[0]:
-            scale = weight.reshape(shape) * invstd
-            if self.training:
-                # The batch statistics depend on x: subtract the mean gradient and its
-                # projection on x̂ (d/dx of (x − μ)/σ with μ, σ from the same batch).
-                n = grad.size // grad.shape[1]
-                gx = scale * (grad - (gbias.reshape(shape) + xhat * gweight.reshape(shape)) / xhat.dtype.type(n))
-            else:
-                gx = grad * scale
+            # The batch statistics depend on x: subtract the mean gradient and its
+            # projection on x̂ (d/dx of (x − μ)/σ with μ, σ from the same batch).
+            n = xhat.dtype.type(grad.size // grad.shape[1])
+            gx = (weight.reshape(shape) * invstd) * (grad - (gbias.reshape(shape) + xhat * gweight.reshape(shape)) / n)
         return gx, gweight, gbias
 
 
