@@ -62,15 +62,16 @@ class MaxPool2dOp(Function):
         (ho, wo), extra = _geometry(x.shape, kernel, stride, pad, dilation, ceil_mode)
         xp = _padded(x, pad, extra, -np.inf)
         kh, kw = kernel
-        out = argmax = None
+        out = argmax = better = None
         for o in range(kh * kw):
             rows, cols = _windows(o // kw, o % kw, dilation, stride, (ho, wo))
             view = xp[:, :, rows, cols]
             if out is None:
                 out = view.copy(order="K")
                 argmax = np.zeros_like(out, dtype=np.uint8 if kh * kw < 256 else np.int32)
+                better = np.empty_like(out, dtype=bool)  # reused: fresh pages cost page faults
                 continue
-            better = view > out  # strict: the first maximum in row-major order wins ties
+            np.greater(view, out, out=better)  # strict: the first maximum in row-major order wins ties
             np.copyto(out, view, where=better)
             np.copyto(argmax, o, where=better)
         self.save_for_backward(argmax)
@@ -93,10 +94,11 @@ class MaxPool2dOp(Function):
         x_shape, padded_shape, (kh, kw), stride, pad, dilation = self.geometry
         gp = _buffer_like(grad, padded_shape, 0)
         ho, wo = grad.shape[2:]
+        mask = np.empty_like(argmax, dtype=bool)
         for o in range(kh * kw):
             rows, cols = _windows(o // kw, o % kw, dilation, stride, (ho, wo))
             view = gp[:, :, rows, cols]
-            np.add(view, grad, out=view, where=argmax == o)
+            np.add(view, grad, out=view, where=np.equal(argmax, o, out=mask))
         if gp.shape == x_shape:
             return gp
         return gp[:, :, pad[0] : pad[0] + x_shape[2], pad[1] : pad[1] + x_shape[3]]
