@@ -228,3 +228,21 @@ def test_cli_summary(capsys):
     assert "valid names: alexnet" in capsys.readouterr().err
     assert main(["summary", "--list"]) == 0
     assert "tinyvgg" in capsys.readouterr().out
+
+
+def test_lecture_notes_figures():
+    """The numbers docs/lecture-notes.md quotes, recomputed."""
+    lecture_total = sum(p for _, _, p in LECTURE_ALEXNET)
+    assert lecture_total == 62_369_155 and 62_378_344 - lecture_total == 9_189
+    two_gpu = cnnlab.summary("alexnet-2gpu")
+    assert two_gpu.total_params == 60_965_224
+    convs = [r.params for r in two_gpu.rows if r.category == "conv"]
+    assert convs == [34_944, 307_456, 885_120, 663_936, 442_624]
+    sh = two_gpu.shares()
+    assert (round(sh["conv"]["macs_pct"], 1), round(sh["conv"]["params_pct"], 1)) == (91.4, 3.8)
+    assert (sh["conv"]["macs"], two_gpu.total_macs) == (665_784_864, 728_552_384)
+    mlp = cnnlab.summary("mnist-mlp")
+    assert mlp.total_params == 109_386 and [r.formula for r in mlp.rows if r.formula] == [
+        "784·128 + 128", "128·64 + 64", "64·10 + 10"]
+    tv = cnnlab.summary("tinyvgg")
+    assert tv.total_params == 19_920 and tv.rows[-1].formula == "1690·10 + 10"
