@@ -23,6 +23,7 @@ const svg = (tag, attrs = {}) => {
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   return e;
 };
+const svgText = (parent, attrs, text) => { const t = svg("text", attrs); t.textContent = text; parent.append(t); return t; };
 
 // ------------------------------------------------------------------ helpers
 async function api(path, opts = {}) {
@@ -57,6 +58,11 @@ function colour(t) {
   const neg = [33, 102, 172], pos = [178, 24, 43];
   const c = t < 0 ? neg : pos, a = Math.abs(t);
   return [255 + (c[0] - 255) * a, 255 + (c[1] - 255) * a, 255 + (c[2] - 255) * a];
+}
+// The (row, column) of the cell under a click; offsetX is inside the border, like clientWidth.
+function cellAt(e, cv, h, w) {
+  const y = Math.floor(e.offsetY / cv.clientHeight * h), x = Math.floor(e.offsetX / cv.clientWidth * w);
+  return [Math.max(0, Math.min(h - 1, y)), Math.max(0, Math.min(w - 1, x))];
 }
 function drawMap(canvas, data, offset, h, w, scale, gray) {
   canvas.width = w; canvas.height = h;
@@ -247,11 +253,7 @@ function layerColumn(L, i) {
       cv.style.width = `${size}px`; cv.style.height = `${Math.round(size * h / w)}px`;
       cv.addEventListener("mouseenter", () => showConnections(i, k));
       cv.addEventListener("mouseleave", clearConnections);
-      cv.addEventListener("click", (e) => {
-        const r = cv.getBoundingClientRect();
-        const x = Math.min(w - 1, Math.floor((e.clientX - r.left) / r.width * w)), y = Math.min(h - 1, Math.floor((e.clientY - r.top) / r.height * h));
-        showDetail(i, k, y, x);
-      });
+      cv.addEventListener("click", (e) => { const [y, x] = cellAt(e, cv, h, w); showDetail(i, k, y, x); });
       maps.append(cv);
     }
     col.append(maps);
@@ -264,11 +266,7 @@ function layerColumn(L, i) {
     cv.style.width = `${cols * cell}px`; cv.style.height = `${rows * cell}px`;
     cv.addEventListener("mouseenter", () => showConnections(i, 0));
     cv.addEventListener("mouseleave", clearConnections);
-    cv.addEventListener("click", (e) => {
-      const r = cv.getBoundingClientRect();
-      const x = Math.min(cols - 1, Math.floor((e.clientX - r.left) / r.width * cols)), y = Math.min(rows - 1, Math.floor((e.clientY - r.top) / r.height * rows));
-      showDetail(i, Math.min(n - 1, y * cols + x), 0, 0);
-    });
+    cv.addEventListener("click", (e) => { const [y, x] = cellAt(e, cv, rows, cols); showDetail(i, Math.min(n - 1, y * cols + x), 0, 0); });
     col.append(el("div", { class: "maps" }, cv));
   }
   return col;
@@ -383,10 +381,7 @@ function bigMap(data, offset, h, w, scale, rect, onPick, gray, caption) {
     box.append(o);
   }
   if (onPick) {
-    cv.addEventListener("click", (e) => {
-      const r = cv.getBoundingClientRect();
-      onPick(Math.min(h - 1, Math.floor((e.clientY - r.top) / r.height * h)), Math.min(w - 1, Math.floor((e.clientX - r.left) / r.width * w)));
-    });
+    cv.addEventListener("click", (e) => onPick(...cellAt(e, cv, h, w)));
     cv.classList.add("pickable");
   }
   wrap.append(box, el("figcaption", { text: caption }));
@@ -514,7 +509,7 @@ const Playground = (() => {
   function draw(p) {
     const g = $("pg-svg"); g.innerHTML = "";
     const N = p.W + 2 * p.P, cell = Math.min(28, Math.floor(380 / Math.max(N, 1))), ox = 20, oy = 30;
-    g.append(svg("text", { x: ox, y: 18, class: "pg-title" })).textContent = `input ${p.W}×${p.W} with padding ${p.P}`;
+    svgText(g, { x: ox, y: 18, class: "pg-title" }, `input ${p.W}×${p.W} with padding ${p.P}`);
     for (let r = 0; r < N; r++) for (let c = 0; c < N; c++) {
       const pad = r < p.P || c < p.P || r >= p.P + p.W || c >= p.P + p.W;
       g.append(svg("rect", { x: ox + c * cell, y: oy + r * cell, width: cell - 1, height: cell - 1, class: pad ? "pg-pad" : "pg-in" }));
@@ -526,14 +521,14 @@ const Playground = (() => {
         g.append(svg("rect", { x: ox + c * cell, y: oy + r * cell, width: cell - 1, height: cell - 1, class: "pg-win" }));
       }
       const bx = ox + N * cell + 60, oc = Math.min(28, Math.floor(300 / p.O));
-      g.append(svg("text", { x: bx, y: 18, class: "pg-title" })).textContent = `output ${p.O}×${p.O}`;
+      svgText(g, { x: bx, y: 18, class: "pg-title" }, `output ${p.O}×${p.O}`);
       for (let r = 0; r < p.O; r++) for (let c = 0; c < p.O; c++) {
         const k = r * p.O + c;
         g.append(svg("rect", { x: bx + c * oc, y: oy + r * oc, width: oc - 1, height: oc - 1,
           class: k === pos ? "pg-cur" : k < pos ? "pg-done" : "pg-out" }));
       }
       const tx = ox + N * cell + 10;
-      g.append(svg("text", { x: tx, y: oy + 14, class: "pg-arrow" })).textContent = "→";
+      svgText(g, { x: tx, y: oy + 14, class: "pg-arrow" }, "→");
     }
     g.setAttribute("height", Math.max(200, oy + N * cell + 20));
   }
@@ -558,23 +553,23 @@ function lineChart(series, title, ylabel, w = 440, h = 260) {
   let lo = Math.min(...all), hi = Math.max(...all); if (hi === lo) { hi += 0.5; lo -= 0.5; }
   const x0 = Math.min(...xs), x1 = Math.max(...xs) === x0 ? x0 + 1 : Math.max(...xs);
   const X = (v) => m.l + (v - x0) / (x1 - x0) * (w - m.l - m.r), Y = (v) => h - m.b - (v - lo) / (hi - lo) * (h - m.t - m.b);
-  g.append(svg("text", { x: w / 2, y: 16, "text-anchor": "middle", class: "chart-title" })).textContent = title;
+  svgText(g, { x: w / 2, y: 16, "text-anchor": "middle", class: "chart-title" }, title);
   g.append(svg("line", { x1: m.l, y1: h - m.b, x2: w - m.r, y2: h - m.b, class: "axis" }));
   g.append(svg("line", { x1: m.l, y1: m.t, x2: m.l, y2: h - m.b, class: "axis" }));
   for (let k = 0; k <= 4; k++) {
     const v = lo + (hi - lo) * k / 4;
-    g.append(svg("text", { x: m.l - 6, y: Y(v) + 4, "text-anchor": "end", class: "tick" })).textContent = fmt(v, 3);
+    svgText(g, { x: m.l - 6, y: Y(v) + 4, "text-anchor": "end", class: "tick" }, fmt(v, 3));
   }
   const xt = [...new Set(xs)]; const stepT = Math.ceil(xt.length / 8);
-  xt.forEach((v, k) => { if (k % stepT === 0) g.append(svg("text", { x: X(v), y: h - m.b + 16, "text-anchor": "middle", class: "tick" })).textContent = v; });
-  g.append(svg("text", { x: w / 2, y: h - 6, "text-anchor": "middle", class: "axis-label" })).textContent = "epoch";
-  g.append(svg("text", { x: 14, y: h / 2, transform: `rotate(-90 14 ${h / 2})`, "text-anchor": "middle", class: "axis-label" })).textContent = ylabel;
+  xt.forEach((v, k) => { if (k % stepT === 0) svgText(g, { x: X(v), y: h - m.b + 16, "text-anchor": "middle", class: "tick" }, v); });
+  svgText(g, { x: w / 2, y: h - 6, "text-anchor": "middle", class: "axis-label" }, "epoch");
+  svgText(g, { x: 14, y: h / 2, transform: `rotate(-90 14 ${h / 2})`, "text-anchor": "middle", class: "axis-label" }, ylabel);
   const colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
   series.forEach((s, k) => {
     const pts = s.x.map((x, j) => [x, s.y[j]]).filter((p) => p[1] !== null);
     g.append(svg("polyline", { points: pts.map((p) => `${X(p[0])},${Y(p[1])}`).join(" "), fill: "none", stroke: colours[k % 4], "stroke-width": 2 }));
     for (const p of pts) g.append(svg("circle", { cx: X(p[0]), cy: Y(p[1]), r: 3, fill: colours[k % 4] }));
-    g.append(svg("text", { x: w - m.r - 4, y: m.t + 14 * (k + 1), "text-anchor": "end", fill: colours[k % 4], class: "legend" })).textContent = s.name;
+    svgText(g, { x: w - m.r - 4, y: m.t + 14 * (k + 1), "text-anchor": "end", fill: colours[k % 4], class: "legend" }, s.name);
   });
   return g;
 }
