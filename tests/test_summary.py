@@ -214,12 +214,14 @@ def test_summary_leaves_the_model_as_it_was():
 
 
 def test_cli_summary(capsys):
-    t0 = time.perf_counter()
+    # CPU time, not wall time: eight engineers share two cores, so the wall clock mostly
+    # measures waiting. (Measured alone: ≈ 1.2 s wall for `python -m cnnlab summary alexnet`.)
+    wall, cpu = time.perf_counter(), time.process_time()
     assert main(["summary", "alexnet"]) == 0
-    elapsed = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     out = capsys.readouterr().out
     assert "55 x 55 x 96" in out and "Total parameters: 62,378,344" in out
-    assert elapsed < 2.0, f"cnnlab summary alexnet took {elapsed:.2f} s"
+    assert cpu < 2.0, f"cnnlab summary alexnet took {cpu:.2f} s of CPU ({wall:.2f} s wall)"
     assert main(["summary", "alexnet", "--set", "groups=2", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["totals"]["params"] == 60_965_224
     assert main(["summary", "mnist-cnn", "--input", "1x28x28", "--format", "markdown"]) == 0
