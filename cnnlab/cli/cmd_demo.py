@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from .errors import CLIError
 
 
@@ -28,7 +30,7 @@ def run(args) -> int:
         main_job(epochs=args.epochs, limit_train=args.limit_train, out=args.out, force=args.force,
                  progress=False if args.no_progress else None)
     except TrainingDiverged as e:
-        print(f"cnnlab demo: {e}")
+        print(f"cnnlab demo: {e}", file=sys.stderr)
         return 1
     except (ValueError, RunExistsError, FileNotFoundError) as e:
         raise CLIError(str(e)) from None

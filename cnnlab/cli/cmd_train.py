@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
+
 from .errors import CLIError
 
 # Defaults live here (not in argparse) so --resume can tell what was given on the command line.
@@ -33,6 +36,8 @@ def register(subparsers) -> None:
     p.add_argument("--limit-test", type=int, metavar="N", help="use only the first N test samples")
     p.add_argument("--data-root", metavar="DIR", help="where the dataset files are (default: search)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (they are off anyway without a TTY)")
+    # Simulates an interrupted run (tests of --resume): stop after this many epochs.
+    p.add_argument("--stop-after", type=int, metavar="EPOCHS", help=argparse.SUPPRESS)
     p.set_defaults(handler=run)
 
 
@@ -54,6 +59,10 @@ def _config(args):
         if changed:
             raise CLIError(f"--resume continues the run exactly; it cannot change {', '.join(changed)} "
                            "(only --epochs may grow)")
+        epochs = given.get("epochs", saved["epochs"])
+        if epochs != saved["epochs"] and saved["scheduler"] not in ("none", "plateau"):
+            raise CLIError(f"--resume: the {saved['scheduler']} schedule was planned for {saved['epochs']} "
+                           f"epochs; changing --epochs to {epochs} would change the run (start a new one)")
         saved.update(given)
         return TrainConfig(**saved)
     return TrainConfig(model=args.model, data=args.data, limit_train=args.limit_train,
@@ -68,9 +77,10 @@ def run(args) -> int:
     cfg = _config(args)
     try:
         history, run_dir, test = train_run(cfg, out=args.out, root=args.runs_root, resume=args.resume,
-                                           force=args.force, progress=False if args.no_progress else None)
+                                           force=args.force, progress=False if args.no_progress else None,
+                                           stop_after=args.stop_after)
     except TrainingDiverged as e:
-        print(f"cnnlab train: {e}")
+        print(f"cnnlab train: {e}", file=sys.stderr)
         return 1
     except (ValueError, RunExistsError, FileNotFoundError) as e:
         raise CLIError(str(e)) from None

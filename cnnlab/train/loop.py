@@ -196,7 +196,8 @@ def train_one_epoch(model, loader, optimizer, loss_fn, *, task, scheduler=None, 
     meter = meter or make_meter(task)
     model.train()
     total = len(loader) if hasattr(loader, "__len__") else None
-    with Progress(total, desc, progress_enabled(progress)) as bar:
+    # Overflow warnings from NumPy would only precede the clearer TrainingDiverged below.
+    with Progress(total, desc, progress_enabled(progress)) as bar, np.errstate(over="ignore", invalid="ignore"):
         for batch in loader:
             x, y = _split_batch(batch, "fit")
             out = model(x)

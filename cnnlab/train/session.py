@@ -108,7 +108,7 @@ def _loaders(x, y, xt, yt, cfg):
 
 
 def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=False, progress=None,
-              log=print):
+              log=print, stop_after: int | None = None):
     """Train ``cfg`` into a run directory; returns ``(history, run_dir, test_metrics)``.
 
     Raises:
@@ -150,13 +150,15 @@ def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=Fa
                       val_loader=test_loader, task=task, num_classes=len(classes) if classes else None,
                       out_dir=run, resume=resume, model_name=cfg.model, model_config=model_config,
                       seed=cfg.seed, classes=classes, progress=progress, log=log,
+                      callbacks=[] if stop_after is None else [lambda rec, m: rec["epoch"] < stop_after],
                       extra_meta={"dataset": cfg.data, "preprocess": pre, "input_shape": list(input_shape)})
     except TrainingDiverged as e:
         info.update(status="diverged", error=str(e))
         write_json(run / "run.json", info)
         raise
     test = history.last_val or {}
-    info.update(status="finished", finished=_dt.datetime.now().isoformat(timespec="seconds"),
+    done = history.last.get("epoch", 0) if history.records else 0
+    info.update(status="finished" if done >= cfg.epochs else "stopped", finished=_dt.datetime.now().isoformat(timespec="seconds"),
                 train_seconds=time.perf_counter() - t0, epochs_done=history.last.get("epoch"),
                 test_metrics={k: v for k, v in test.items() if k != "confusion_matrix"})
     write_json(run / "run.json", info)
