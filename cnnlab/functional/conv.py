@@ -133,16 +133,19 @@ class Conv2dOp(Function):
 
     @staticmethod
     def _weight_grad(cols, g, rows, run):
-        """grad_w = g · colsᵀ per group, as a batch of GEMMs over output rows, summed.
+        """grad_w = g · colsᵀ per group, as a few GEMMs over blocks of output rows, summed.
 
-        One GEMM whose reduction runs over all N·Ho·Wo columns is up to 10× slower in
-        OpenBLAS with 2 threads on a busy machine (a thread sync per K-block); per-row GEMMs
-        reduce over Wo·N columns each, with operands taken as strided views (no copies).
+        One GEMM whose reduction runs over all N·Ho·Wo columns was up to 10× slower in
+        OpenBLAS with 2 threads on a busy machine, and one GEMM per row costs a thread sync
+        each; blocks of ≤ 8192 columns (whole rows) sit in between. Operands are strided
+        views (no copies).
         """
         groups, kg, _ = cols.shape
         fg = g.shape[1]
-        c = cols.reshape(groups, kg, rows, run).transpose(0, 2, 1, 3)  # (G, Ho, Kg, Wo·N)
-        gt = g.reshape(groups, fg, rows, run).transpose(0, 2, 3, 1)  # (G, Ho, Wo·N, Fg)
+        blocks = next(b for b in range(1, rows + 1) if rows % b == 0 and (rows // b) * run <= 8192 or b == rows)
+        cols_run = (rows // blocks) * run
+        c = cols.reshape(groups, kg, blocks, cols_run).transpose(0, 2, 1, 3)  # (G, B, Kg, cols)
+        gt = g.reshape(groups, fg, blocks, cols_run).transpose(0, 2, 3, 1)  # (G, B, cols, Fg)
         return np.matmul(c, gt).sum(axis=1).transpose(0, 2, 1)
 
 

@@ -72,7 +72,7 @@ class MaxPool2dOp(Function):
                 better = np.empty_like(out, dtype=bool)  # reused: fresh pages cost page faults
                 continue
             np.greater(view, out, out=better)  # strict: the first maximum in row-major order wins ties
-            np.copyto(out, view, where=better)
+            np.maximum(out, view, out=out)  # faster than a masked copy; NaN propagates as in torch
             np.copyto(argmax, o, where=better)
         self.save_for_backward(argmax)
         self.geometry = (x.shape, xp.shape, kernel, stride, pad, dilation)
