@@ -201,10 +201,13 @@ function initUpload() {
 }
 
 // ------------------------------------------------------------------ overview
+// The shared scale starts at the median of the feature-map layers' largest |value|, so early
+// layers are not washed out by one layer with large values; the slider moves it ×0.02…×50.
 function autoScale() {
-  let m = 0;
-  S.trace.decoded.forEach((a, i) => { if (S.trace.layers[i].shape.length === 3) m = Math.max(m, Math.abs(a.min), Math.abs(a.max)); });
-  S.autoMax = m || 1;
+  const m = [];
+  S.trace.decoded.forEach((a, i) => { if (S.trace.layers[i].shape.length === 3) m.push(Math.max(Math.abs(a.min), Math.abs(a.max))); });
+  m.sort((p, q) => p - q);
+  S.autoMax = (m.length ? m[Math.floor((m.length - 1) / 2)] : 0) || 1;
   updateScaleLabel();
 }
 function currentScale() {                 // slider 0..100 → 0.02..2 × the largest activation (log)
@@ -233,7 +236,7 @@ function renderOverview() {
   const inCol = el("div", { class: "column", "data-layer": "input" },
     el("div", { class: "col-head" }, el("b", { text: "input" }), el("span", { text: t.input.shape.join("×") })));
   const ic = el("canvas", { class: "map input-map" }); drawInput(ic, t.input);
-  const [, ih, iw] = t.input.shape, isz = Math.min(112, Math.max(56, 3 * ih));
+  const [, ih, iw] = t.input.shape, isz = Math.min(84, Math.max(56, 3 * ih));
   ic.style.width = `${isz}px`; ic.style.height = `${Math.round(isz * ih / iw)}px`;
   inCol.append(ic); ov.append(inCol);
   t.layers.forEach((L, i) => ov.append(layerColumn(L, i)));
@@ -245,8 +248,10 @@ function layerColumn(L, i) {
     el("div", { class: "col-head", title: L.extra }, el("b", { text: L.name }), el("span", { class: "kind", text: L.kind }),
       el("span", { text: L.shape.join("×") })));
   if (L.shape.length === 3) {
-    const [c, h, w] = L.shape, size = Math.max(22, Math.min(64, Math.floor(560 / c) - 4));
-    const maps = el("div", { class: "maps" });
+    // Many channels go in two columns so each map stays large enough to see.
+    const [c, h, w] = L.shape, cols = c > 12 ? 2 : 1;
+    const size = Math.max(22, Math.min(cols > 1 ? 40 : 56, Math.floor(600 / Math.ceil(c / cols)) - 4));
+    const maps = el("div", { class: "maps" + (cols > 1 ? " two" : "") });
     for (let k = 0; k < c; k++) {
       const cv = el("canvas", { class: "map", "data-layer": i, "data-channel": k, title: `${L.name} channel ${k}` });
       drawMap(cv, a.data, k * h * w, h, w, scale, false);
@@ -334,8 +339,10 @@ async function showDetail(layer, channel, y, x) {
   let d;
   try { d = await api(`/api/detail?input_id=${S.trace.input_id}&layer=${layer}&channel=${channel}&y=${y}&x=${x}`); }
   catch (e) { status(e.message, true); return; }
-  const box = $("detail"); box.classList.remove("hidden"); box.innerHTML = "";
+  const box = $("detail"), first = box.classList.contains("hidden");
+  box.classList.remove("hidden"); box.innerHTML = "";
   box.dataset.kind = d.kind;
+  if (first) setTimeout(() => box.scrollIntoView({ behavior: "smooth", block: "nearest" }), 0);
   const L = S.trace.layers[layer];
   const where = L.shape.length === 3 ? `channel ${channel}, position (y=${y}, x=${x})` : `unit ${channel}`;
   box.append(el("h2", { text: `${L.name} (${L.kind}) · ${where}` }));
