@@ -228,7 +228,7 @@ def test_drawing_on_the_canvas_changes_the_prediction(page, server, tmp_path):
     page.click("#input-panel button[data-input='draw']")
     before = _shown_probs(page)
     box = page.locator("#draw-canvas").bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15)
+    page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.2)
     page.mouse.down()
     for t in np.linspace(0, 1, 12):  # a "7": across the top, then down to the left
         px, py = (0.25 + 0.5 * t, 0.2) if t < 0.5 else (0.75 - 0.4 * (t - 0.5) * 2, 0.2 + 0.65 * (t - 0.5) * 2)
@@ -262,10 +262,10 @@ def test_an_upload_works(page, server, tmp_path):
     steps = page.locator("#upload-steps li").all_inner_texts()
     assert any("resized to 28 × 28" in s for s in steps) and any("inverted" in s for s in steps)
     assert "upload: zero.png" in page.inner_text("#input-caption")
+    _shot(page, "upload", tmp_path, page.locator("#input-panel"))
     page.set_input_files("#upload-file", files=[{"name": "x.png", "mimeType": "image/png", "buffer": b"not a png"}])
     page.wait_for_function("() => document.querySelector('#upload-error').textContent.length > 0")
     assert "PNG or JPEG" in page.inner_text("#upload-error")
-    _shot(page, "upload", tmp_path, page.locator("#input-panel"))
     # the failed upload logs a 415 in the console; nothing else may
     assert all("415" in e for e in page.errors), page.errors
 

@@ -167,12 +167,26 @@ function initDraw() {
   cv.addEventListener("pointerup", up); cv.addEventListener("pointercancel", up);
   $("draw-clear").addEventListener("click", () => { clear(); predictDrawing(); });
 }
+// MNIST digits fill a 20×20 box centred in 28×28; the drawing gets the same treatment:
+// its bounding box is scaled to 5/7 of the input and centred, so the model sees what it learned.
+function inkBox(cv) {
+  const d = cv.getContext("2d").getImageData(0, 0, cv.width, cv.height).data;
+  let x0 = cv.width, y0 = cv.height, x1 = -1, y1 = -1;
+  for (let y = 0; y < cv.height; y += 2) for (let x = 0; x < cv.width; x += 2)
+    if (d[4 * (y * cv.width + x)] > 20) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+  return x1 < 0 ? null : { x0, y0, w: x1 - x0 + 2, h: y1 - y0 + 2 };
+}
 function drawingPixels() {
   const [, h, w] = S.model.input_shape;
   const small = el("canvas"); small.width = w; small.height = h;
   const sctx = small.getContext("2d");
   sctx.imageSmoothingEnabled = true; sctx.imageSmoothingQuality = "high";
-  sctx.drawImage($("draw-canvas"), 0, 0, w, h);
+  sctx.fillStyle = "#000"; sctx.fillRect(0, 0, w, h);
+  const box = inkBox($("draw-canvas"));
+  if (box) {
+    const k = (5 / 7) * Math.min(w, h) / Math.max(box.w, box.h), dw = box.w * k, dh = box.h * k;
+    sctx.drawImage($("draw-canvas"), box.x0, box.y0, box.w, box.h, (w - dw) / 2, (h - dh) / 2, dw, dh);
+  }
   const d = sctx.getImageData(0, 0, w, h).data, rows = [];
   for (let y = 0; y < h; y++) { const row = []; for (let x = 0; x < w; x++) row.push(d[4 * (y * w + x)] / 255); rows.push(row); }
   return rows;
@@ -517,10 +531,14 @@ const Playground = (() => {
     const g = $("pg-svg"); g.innerHTML = "";
     const N = p.W + 2 * p.P, cell = Math.min(28, Math.floor(380 / Math.max(N, 1))), ox = 20, oy = 30;
     svgText(g, { x: ox, y: 18, class: "pg-title" }, `input ${p.W}×${p.W} with padding ${p.P}`);
+    const reach = p.O > 0 ? (p.O - 1) * p.St + p.Ke : 0;   // rows/columns any window touches
     for (let r = 0; r < N; r++) for (let c = 0; c < N; c++) {
       const pad = r < p.P || c < p.P || r >= p.P + p.W || c >= p.P + p.W;
-      g.append(svg("rect", { x: ox + c * cell, y: oy + r * cell, width: cell - 1, height: cell - 1, class: pad ? "pg-pad" : "pg-in" }));
+      const missed = r >= reach || c >= reach;
+      g.append(svg("rect", { x: ox + c * cell, y: oy + r * cell, width: cell - 1, height: cell - 1,
+        class: (pad ? "pg-pad" : "pg-in") + (missed ? " pg-missed" : "") }));
     }
+    if (p.O > 0 && !p.fits) svgText(g, { x: ox, y: oy + N * cell + 16, class: "pg-note" }, "red: never covered by a window");
     if (p.O > 0) {
       const pos = step % (p.O * p.O), oy0 = Math.floor(pos / p.O), ox0 = pos % p.O;
       for (let i = 0; i < p.K; i++) for (let j = 0; j < p.K; j++) {
@@ -542,7 +560,7 @@ const Playground = (() => {
   return {
     init() {
       ["pg-w", "pg-p", "pg-k", "pg-s", "pg-d"].forEach((id) => $(id).addEventListener("input", () => { step = 0; render(); }));
-      $("pg-play").addEventListener("click", () => { paused = !paused; $("pg-play").textContent = paused ? "▶ Play" : "⏸ Pause"; });
+      $("pg-play").addEventListener("click", () => { paused = !paused; $("pg-play").textContent = paused ? "▶ Play" : "Pause"; });
       render();
     },
     start() { if (!timer) timer = setInterval(() => { if (!paused) { step++; draw(params()); } }, 600); render(); },
@@ -552,9 +570,9 @@ const Playground = (() => {
 })();
 
 // ------------------------------------------------------------------ training
-function lineChart(series, title, ylabel, w = 440, h = 260) {
+function lineChart(series, title, ylabel, w = 540, h = 280) {
   const g = svg("svg", { width: w, height: h, class: "chart" });
-  const m = { l: 56, r: 12, t: 26, b: 40 }, all = series.flatMap((s) => s.y.filter((v) => v !== null));
+  const m = { l: 56, r: 120, t: 26, b: 40 }, all = series.flatMap((s) => s.y.filter((v) => v !== null));
   const xs = series.flatMap((s) => s.x);
   if (!all.length) return g;
   let lo = Math.min(...all), hi = Math.max(...all); if (hi === lo) { hi += 0.5; lo -= 0.5; }
@@ -576,7 +594,7 @@ function lineChart(series, title, ylabel, w = 440, h = 260) {
     const pts = s.x.map((x, j) => [x, s.y[j]]).filter((p) => p[1] !== null);
     g.append(svg("polyline", { points: pts.map((p) => `${X(p[0])},${Y(p[1])}`).join(" "), fill: "none", stroke: colours[k % 4], "stroke-width": 2 }));
     for (const p of pts) g.append(svg("circle", { cx: X(p[0]), cy: Y(p[1]), r: 3, fill: colours[k % 4] }));
-    svgText(g, { x: w - m.r - 4, y: m.t + 14 * (k + 1), "text-anchor": "end", fill: colours[k % 4], class: "legend" }, s.name);
+    svgText(g, { x: w - m.r + 8, y: m.t + 14 * (k + 1), fill: colours[k % 4], class: "legend" }, s.name);
   });
   return g;
 }
@@ -627,7 +645,7 @@ async function loadFilters(layer) {
       const sub = a.data.subarray(o * n, (o + 1) * n);
       if (r.rgb) drawRGB(cv, sub, kh, kw);
       else { const m = Math.max(...sub.map(Math.abs)) || 1; drawMap(cv, sub, c * kh * kw, kh, kw, m, false); }
-      cv.style.width = `${Math.max(48, 12 * kw)}px`; cv.style.height = `${Math.max(48, 12 * kh)}px`;
+      cv.style.width = `${Math.max(64, 16 * kw)}px`; cv.style.height = `${Math.max(64, 16 * kh)}px`;
       cell.append(cv);
     }
     cell.append(el("figcaption", { text: `filter ${o}` + (!r.rgb && ci > 1 ? ` (${Math.min(ci, 8)} of ${ci} channels)` : "") }));
@@ -658,7 +676,7 @@ async function updateShift() {
   const plot = lineChart([
     { name: `horizontal: p(${r.classes[k]})`, x: r.shifts, y: r.horizontal.map((p) => p[k]) },
     { name: `vertical: p(${r.classes[k]})`, x: r.shifts, y: r.vertical.map((p) => p[k]) }],
-    `probability of "${r.classes[k]}" against the shift`, "probability", 520, 300);
+    `probability of "${r.classes[k]}" against the shift`, "probability", 600, 300);
   plot.querySelectorAll(".axis-label")[0].textContent = "shift (pixels)";
   $("shift-plot").replaceWith(plot); plot.id = "shift-plot";
 }
