@@ -312,6 +312,7 @@ def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None
     monitor = ("val_" if val_loader is not None else "train_") + ("accuracy" if task == "classification" else "loss")
     keep_matrix = task == "classification" and (num_classes or 0) <= 100
 
+    last_plot = time.perf_counter()
     for epoch in range(start_epoch + 1, epochs + 1):
         t0 = time.perf_counter()
         trace: list = []
@@ -352,11 +353,14 @@ def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None
                 shutil.copyfile(last_good, out / BEST)
             log_file.append(record)
             steps_file.extend(new_steps)
-            if plots:
+            # Plotting costs ≈ 1 s (matplotlib): draw after the last epoch, and in between at
+            # most every 30 s so a long run still shows its curves while it trains.
+            if plots and (epoch == epochs or time.perf_counter() - last_plot > 30):
                 from .plots import plot_run
 
                 cm = (history.last_val or {}).get("confusion_matrix") if task == "classification" else None
                 plot_run(out, history.records, task, cm, classes, steps=history.steps)
+                last_plot = time.perf_counter()
         if log is not None:
             log(format_record(record, epochs))
         if any(cb(record, model) is False for cb in callbacks):
