@@ -35,4 +35,5 @@ def device(name: str = "cpu") -> str:
 from . import functional, nn, optim, utils  # noqa: E402
 from . import datasets, transforms  # noqa: E402
 from . import models  # noqa: E402
+from . import checkpoint, train  # noqa: E402
 from .summarize import conv_output_size, summary  # noqa: E402  (package is `summarize` so `summary` is the function)
