@@ -247,6 +247,24 @@ def _resume_state(resume, out_dir, model, optimizer, scheduler, train_loader):
     return meta
 
 
+def _save_epoch(out: Path, model, optimizer, scheduler, train_loader, record: dict, history: History, *,
+                improved: bool, best, step: int, new_steps: list, meta: dict, extra: dict) -> Path:
+    """Checkpoint (and best copy) plus the epoch's lines in metrics.jsonl/steps.jsonl."""
+    from ..checkpoint import save_checkpoint
+    from .run_dir import MetricsLog
+
+    path = save_checkpoint(
+        out / CHECKPOINT, model, optimizer=optimizer, scheduler=scheduler, epoch=record["epoch"],
+        metrics={k: v for k, v in record.items() if not isinstance(v, list)},
+        rng_state=capture_rng_state(train_loader),
+        extra={"step": step, "best": best, "best_epoch": history.best_epoch, **extra}, **meta)
+    if improved:
+        shutil.copyfile(path, out / BEST)
+    MetricsLog(out / "metrics.jsonl").append(record)
+    MetricsLog(out / "steps.jsonl").extend(new_steps)
+    return path
+
+
 def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None = None, scheduler=None,
         val_loader=None, task: str = "classification", num_classes: int | None = None,
         callbacks: Iterable[Callable] = (), out_dir: str | os.PathLike | None = None,
@@ -283,7 +301,6 @@ def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None
     Raises:
         TrainingDiverged: a NaN/inf loss; the message names the step and the last good checkpoint.
     """
-    from ..checkpoint import save_checkpoint
     from .run_dir import MetricsLog
 
     if not isinstance(epochs, int) or epochs < 0:
@@ -342,17 +359,11 @@ def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None
             best, history.best_epoch = score, epoch
         history.records.append(record)
         if out is not None:
-            last_good = save_checkpoint(
-                out / CHECKPOINT, model, model_name=model_name, model_config=model_config,
-                optimizer=optimizer, scheduler=scheduler, epoch=epoch,
-                metrics={k: v for k, v in record.items() if not isinstance(v, list)}, seed=seed,
-                rng_state=capture_rng_state(train_loader),
-                extra={"step": step, "best": best, "best_epoch": history.best_epoch, "task": task,
-                       "classes": list(classes) if classes is not None else None, **(extra_meta or {})})
-            if improved:
-                shutil.copyfile(last_good, out / BEST)
-            log_file.append(record)
-            steps_file.extend(new_steps)
+            last_good = _save_epoch(out, model, optimizer, scheduler, train_loader, record, history,
+                                    improved=improved, best=best, step=step, new_steps=new_steps,
+                                    meta=dict(model_name=model_name, model_config=model_config, seed=seed),
+                                    extra={"task": task, "classes": list(classes) if classes is not None else None,
+                                           **(extra_meta or {})})
             # Plotting costs ≈ 1 s (matplotlib): draw after the last epoch, and in between at
             # most every 30 s so a long run still shows its curves while it trains.
             if plots and (epoch == epochs or time.perf_counter() - last_plot > 30):
