@@ -154,3 +154,14 @@ def test_few_hundred_steps_on_real_fashion_mnist_learn(tmp_path, capsys):
     assert rc == 0
     acc = json.loads((tmp_path / "r" / "run.json").read_text())["test_metrics"]["accuracy"]
     assert acc > 0.70, out
+
+
+def test_eval_refuses_corrupt_checkpoints_and_wrong_data(tiny_run, tmp_path, capsys):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes((tiny_run / "checkpoint.safetensors").read_bytes()[:300])
+    rc, _, err = cli(capsys, "eval", bad)
+    assert rc == 2 and "bad.safetensors" in err and "corrupt" in err
+    rc, _, err = cli(capsys, "eval", tiny_run, "--data", "iris")
+    assert rc == 2 and "trained on inputs of shape 1x28x28" in err and "iris" in err
+    rc, _, err = cli(capsys, "predict", tmp_path / "nothing.safetensors", tmp_path / "x.png")
+    assert rc == 2 and "nothing.safetensors" in err and "does not exist" in err
