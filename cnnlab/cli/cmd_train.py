@@ -18,7 +18,7 @@ def register(subparsers) -> None:
         description="Train MODEL on DATASET. The run directory (default runs/<model>-<dataset>-<time>) "
                     "gets checkpoint.safetensors, metrics.jsonl, loss/accuracy/confusion plots, "
                     "summary.txt and run.json; runs/latest names the newest run.")
-    p.add_argument("model", metavar="MODEL", help="registry name, e.g. mnist-cnn (see `cnnlab models`)")
+    p.add_argument("model", metavar="MODEL", help="registry name, e.g. mnist-cnn (list: `cnnlab summary --list`)")
     p.add_argument("--data", required=True, metavar="DATASET", help="dataset name, e.g. fashion-mnist")
     p.add_argument("--epochs", type=int, help="epochs (default 1; with --resume: the new total)")
     p.add_argument("--batch-size", type=int, help="batch size (default 64)")
@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, help="random seed for init, dropout and shuffling (default 0)")
     p.add_argument("--out", metavar="DIR", help="run directory (default runs/<model>-<dataset>-<timestamp>)")
     p.add_argument("--runs-root", default="runs", metavar="DIR", help="where default run directories go (default runs)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint, with the settings in its run.json")
     p.add_argument("--force", action="store_true", help="replace a run already in --out")
     p.add_argument("--limit-train", type=int, metavar="N", help="use only the first N training samples")
     p.add_argument("--limit-test", type=int, metavar="N", help="use only the first N test samples")
