@@ -60,6 +60,17 @@ def test_max_pool2d_ties_send_gradient_to_first_max(kernel, stride, padding, cei
     np.testing.assert_array_equal(i_ours.numpy(), i_torch.numpy())
 
 
+@pytest.mark.parametrize("kernel,stride,dilation", [(3, 2, 1), (3, 2, 2), ((4, 3), (3, 2), 1), (2, 2, 1)])
+def test_max_pool2d_after_conv_batch_last_layout_with_ties(kernel, stride, dilation):
+    """conv2d returns a batch-last array; overlapping pools read it through stride phases.
+    The blank half of the image gives windows of equal values (the bias): ties."""
+    x, w, b = _tied((3, 2, 13, 12)) / 4, rand(4, 2, 3, 3, seed=1), np.abs(rand(4, seed=2)) + 0.5
+    args = (kernel, stride, 0, dilation)
+    check_against_torch(
+        lambda x, w, b: F.max_pool2d(F.relu(F.conv2d(x, w, b, padding=1)), *args),
+        lambda x, w, b: TF.max_pool2d(TF.relu(TF.conv2d(x, w, b, padding=1)), *args), x, w, b)
+
+
 def test_max_pool2d_all_zero_window_gradient():
     x = cnnlab.zeros(1, 1, 2, 2, requires_grad=True)
     F.max_pool2d(x, 2).sum().backward()
