@@ -283,6 +283,41 @@ def test_iris_split_and_standardisation():
     assert x.shape == (16, 4) and x.dtype == np.float32 and y.dtype == np.int64
 
 
+def test_cross_validation_folds_partition_the_whole_set():
+    from sklearn.datasets import load_iris
+
+    from cnnlab.datasets.tabular import kfold_indices
+
+    raw, labels = load_iris(return_X_y=True)
+    held_out = []
+    for fold in range(5):
+        train_idx, test_idx = kfold_indices(150, fold, 5, labels, seed=3)
+        assert not set(train_idx) & set(test_idx) and len(train_idx) + len(test_idx) == 150
+        held_out += test_idx.tolist()
+        train, test = D.Iris(fold=fold, split_seed=3), D.Iris(train=False, fold=fold, split_seed=3)
+        assert len(train) == 120 and len(test) == 30
+        assert np.bincount(test.targets).tolist() == [10, 10, 10]  # stratified
+        mean, std = raw[train_idx].mean(axis=0), raw[train_idx].std(axis=0)  # this fold's training rows
+        np.testing.assert_allclose(test.data, (raw[test_idx] - mean) / std, rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(test.targets, labels[test_idx])
+    assert sorted(held_out) == list(range(150))  # every flower is held out exactly once
+    other = D.Iris(train=False, fold=0, split_seed=4)
+    assert other.data.tobytes() != D.Iris(train=False, fold=0, split_seed=3).data.tobytes()
+    assert "fold 0 of 5, seed 4" in repr(other)
+    sizes = [len(D.BostonHousing(train=False, fold=f)) for f in range(5)]
+    assert sorted(sizes) == [101, 101, 101, 101, 102]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(fold=5), r"`fold` must be in 0\.\.4 for 5 folds, got 5"),
+    (dict(fold=-1), r"`fold` must be in 0\.\.4"),
+    (dict(fold=0, folds=1), r"`folds` must be an integer of at least 2, got 1"),
+])
+def test_cross_validation_bad_fold(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        D.Iris(**kwargs)
+
+
 def test_boston_and_digits():
     b = D.BostonHousing(train=True)
     assert b.data.shape == (405, 13) and b.targets.shape == (405, 1) and b.task == "regression"

@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from cnnlab.reproduce.recipes import load_recipes
@@ -43,3 +44,36 @@ def test_reproduce_quick_runs_every_row(tmp_path):
     table = (tmp_path / "reproduce.md").read_text()
     assert "| Fashion-MNIST, the lecture's CNN | fashion-mnist | mnist-cnn (35,330)" in table
     assert "84.18%" in table and "MNIST10k" in table
+    assert "Iris, MLP 4-25-15-3** (accuracy, cross-validation figure)" in table
+    iris = next(r for r in rows if r["name"] == "iris-mlp")
+    assert iris["cv_folds"] == 5 and [len(v) for v in iris["fold_values"]] == [5, 5, 5]
+
+
+def test_pooled_fold_figures_equal_scoring_all_predictions_together():
+    from cnnlab.reproduce.runner import _pool_folds
+
+    rng = np.random.default_rng(0)
+    residuals = [rng.standard_normal(n) * s for n, s in [(101, 1.0), (102, 3.0), (101, 0.5)]]
+    rmse = [float(np.sqrt(np.mean(r ** 2))) for r in residuals]
+    everything = float(np.sqrt(np.mean(np.concatenate(residuals) ** 2)))
+    assert _pool_folds(rmse, [len(r) for r in residuals], "rmse") == pytest.approx(everything, rel=1e-12)
+    correct = [rng.random(n) < p for n, p in [(30, 0.9), (30, 1.0), (29, 0.8)]]
+    acc = [100 * c.mean() for c in correct]
+    assert _pool_folds(acc, [len(c) for c in correct], "accuracy") == pytest.approx(100 * np.concatenate(correct).mean())
+
+
+def test_cross_validated_run_records_and_evaluates_its_fold(tmp_path):
+    from cnnlab.train.session import TrainConfig, eval_checkpoint, train_run
+
+    cfg = TrainConfig(model="iris-mlp", data="iris", epochs=2, batch_size=16, optimizer="adam", lr=0.01,
+                      seed=1, fold=2, folds=5)
+    _, run, test = train_run(cfg, out=tmp_path / "cv", root=tmp_path, progress=False, log=None)
+    metrics, extra, _ = eval_checkpoint(run)
+    assert extra["split"] == {"fold": 2, "folds": 5, "split_seed": 1}
+    assert metrics["count"] == 30 and metrics["accuracy"] == test["accuracy"]  # the same held-out fold
+    result = subprocess.run([sys.executable, "-m", "cnnlab", "eval", str(run)], capture_output=True, text=True)
+    assert "held-out fold 2 of 5, seed 1" in result.stdout, result.stderr
+    with pytest.raises(ValueError, match="fixed train/test split; cross-validation folds exist for iris, .*boston"):
+        train_run(TrainConfig(model="mnist-mlp", data="fashion-mnist", fold=0), out=tmp_path / "no", root=tmp_path,
+                  progress=False, log=None)
+    assert not (tmp_path / "no").exists()  # refused before a run directory was made

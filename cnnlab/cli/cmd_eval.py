@@ -41,6 +41,8 @@ def run(args) -> int:
                                                progress=False if args.no_progress else None)
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         raise CLIError(str(e)) from None
-    print(f"{args.checkpoint} on {name} (test split)")
+    split = extra.get("split") if name == extra.get("dataset") else None
+    where = f"held-out fold {split['fold']} of {split['folds']}, seed {split['split_seed']}" if split else "test split"
+    print(f"{args.checkpoint} on {name} ({where})")
     print(format_metrics(metrics, extra.get("classes")))
     return 0

@@ -8,6 +8,11 @@ Fixed split: 20% of the rows form the test set, drawn with ``numpy.random.defaul
 set, both kept in their original row order. ``train=`` selects one.
 Iris and Boston features are standardised with the *training* rows' mean and standard
 deviation (``dataset.feature_mean``, ``dataset.feature_std``), for both splits.
+
+Cross-validation: ``Iris(fold=i, folds=k, split_seed=s)`` (likewise Boston) replaces the fixed
+split by fold ``i`` of a k-fold partition shuffled with seed ``s`` (stratified for Iris): the
+test set is that fold, the training set the other k − 1. Every row is a test row in exactly
+one fold, so the k figures together cover the whole set.
 """
 
 from __future__ import annotations
@@ -39,6 +44,29 @@ def split_indices(n: int, y: np.ndarray | None = None, test_fraction: float = TE
     mask = np.zeros(n, dtype=bool)
     mask[test] = True
     return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+def kfold_indices(n: int, fold: int, folds: int, y: np.ndarray | None = None,
+                  seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) row indices of fold ``fold`` of ``folds``, sorted; stratified by ``y``.
+
+    Rows (of each class, when stratified) are shuffled with ``seed`` and dealt to the folds in
+    turn, so fold sizes differ by at most one (per class).
+    """
+    if not (isinstance(folds, (int, np.integer)) and folds >= 2):
+        raise ValueError(f"cross-validation: `folds` must be an integer of at least 2, got {folds!r}")
+    if not (isinstance(fold, (int, np.integer)) and 0 <= fold < folds):
+        raise ValueError(f"cross-validation: `fold` must be in 0..{folds - 1} for {folds} folds, got {fold!r}")
+    if n < folds:
+        raise ValueError(f"cross-validation: {folds} folds need at least {folds} rows, got {n}")
+    rng = np.random.default_rng(seed)
+    groups = [np.arange(n)] if y is None else [np.flatnonzero(y == c) for c in np.unique(y)]
+    assigned = np.empty(n, dtype=np.int64)
+    offset = 0
+    for idx in groups:  # continue dealing where the previous class stopped: balanced fold sizes
+        assigned[rng.permutation(idx)] = (offset + np.arange(len(idx))) % folds
+        offset += len(idx)
+    return np.flatnonzero(assigned != fold), np.flatnonzero(assigned == fold)
 
 
 def _save(dest: Path, X, y, feature_names, target_names) -> None:
@@ -91,10 +119,16 @@ class TabularDataset(Dataset):
     producers: tuple = ()
     hint = ""
 
-    def __init__(self, root=None, train: bool = True, transform=None, target_transform=None, download: bool = True):
+    def __init__(self, root=None, train: bool = True, transform=None, target_transform=None, download: bool = True,
+                 fold: int | None = None, folds: int = 5, split_seed: int = SPLIT_SEED):
         raw, located = _load_npz(self.name, type(self).__name__, root, download, self.producers, self.hint)
         X, y = raw["X"].astype(np.float64), raw["y"]
-        train_idx, test_idx = split_indices(len(X), y if self.task == "classification" else None)
+        strata = y if self.task == "classification" else None
+        if fold is None:
+            train_idx, test_idx = split_indices(len(X), strata)
+        else:
+            train_idx, test_idx = kfold_indices(len(X), fold, folds, strata, split_seed)
+        self.split = None if fold is None else {"fold": int(fold), "folds": int(folds), "split_seed": int(split_seed)}
         mean, std = X[train_idx].mean(axis=0), X[train_idx].std(axis=0)
         std[std == 0] = 1.0
         rows = train_idx if train else test_idx
@@ -152,8 +186,11 @@ class TabularDataset(Dataset):
         return found
 
     def __repr__(self) -> str:
+        split = "Train" if self.train else "Test"
+        if self.split:
+            split += f" (fold {self.split['fold']} of {self.split['folds']}, seed {self.split['split_seed']})"
         return (f"Dataset {type(self).__name__}\n    Number of datapoints: {len(self)}\n"
-                f"    Split: {'Train' if self.train else 'Test'}\n    Source: {self.origin}")
+                f"    Split: {split}\n    Source: {self.origin}")
 
 
 class Iris(TabularDataset):

@@ -27,6 +27,7 @@ class Recipe:
     lecture_data: str = ""
     full_dataset: str | None = None
     target: float | None = None
+    cv_folds: int | None = None  # k-fold cross-validation (tabular sets) instead of the fixed split
     order: int = 0
     path: str = ""
 

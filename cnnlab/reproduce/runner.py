@@ -7,6 +7,7 @@ every number in the table can be inspected in its run directory under ``runs/rep
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -33,6 +34,8 @@ class RowResult:
     quick: bool
     same_data: bool
     verdict: str
+    cv_folds: int | None = None
+    fold_values: list[list[float]] | None = None  # per seed, the figure of each held-out fold
 
     def figure(self) -> str:
         unit = "%" if self.metric == "accuracy" else ""
@@ -77,17 +80,26 @@ def run_recipe(recipe: Recipe, *, quick: bool = False, data_root: str | None = N
     dataset, root = _resolve_dataset(recipe, data_root)
     budget = recipe.budget(quick)
     seeds = list(recipe.seeds)
-    values, seconds, params = [], 0.0, 0
+    values, fold_values, seconds, params = [], [], 0.0, 0
     for seed in seeds:
-        cfg = TrainConfig(model=recipe.model, data=dataset, seed=seed, data_root=root, **budget)
-        out = Path(runs_root) / f"{recipe.name}{'-quick' if quick else ''}-seed{seed}"
         t0 = time.perf_counter()
-        history, run, test = train_run(cfg, out=out, root=runs_root, force=True, progress=progress, log=None)
+        folds = [None] if recipe.cv_folds is None else list(range(recipe.cv_folds))
+        figures, sizes = [], []
+        for fold in folds:  # with CV, the partition into folds is shuffled with the seed
+            cfg = TrainConfig(model=recipe.model, data=dataset, seed=seed, data_root=root, fold=fold,
+                              folds=recipe.cv_folds or 5, **budget)
+            name = f"{recipe.name}{'-quick' if quick else ''}-seed{seed}" + ("" if fold is None else f"-fold{fold}")
+            history, run, test = train_run(cfg, out=Path(runs_root) / name, root=runs_root, force=True,
+                                           progress=progress, log=None)
+            figures.append(float(test["accuracy"] * 100 if recipe.metric == "accuracy" else test["rmse"]))
+            sizes.append(int(test["count"]))
         seconds += time.perf_counter() - t0
-        value = test["accuracy"] * 100 if recipe.metric == "accuracy" else test["rmse"]
-        values.append(float(value))
+        value = _pool_folds(figures, sizes, recipe.metric)
+        values.append(value)
+        fold_values.append(figures)
         params = _count_parameters(run)
-        log(f"  {recipe.name} seed {seed}: {recipe.metric} {value:.3f} ({time.perf_counter() - t0:.1f} s)")
+        log(f"  {recipe.name} seed {seed}: {recipe.metric} {value:.3f}"
+            f"{f' (pooled over {len(folds)} folds)' if recipe.cv_folds else ''} ({time.perf_counter() - t0:.1f} s)")
     mean = statistics.fmean(values)
     std = statistics.stdev(values) if len(values) > 1 else 0.0
     same_data = dataset != "mnist10k"
@@ -96,7 +108,16 @@ def run_recipe(recipe: Recipe, *, quick: bool = False, data_root: str | None = N
         parameters=params, metric=recipe.metric, lecture=recipe.lecture, values=values, mean=mean,
         std=std, seeds=seeds, train_seconds=seconds, protocol=recipe.protocol, quick=quick,
         same_data=same_data, verdict=_verdict(recipe, mean, same_data, quick),
+        cv_folds=recipe.cv_folds, fold_values=fold_values if recipe.cv_folds else None,
     )
+
+
+def _pool_folds(figures: list[float], sizes: list[int], metric: str) -> float:
+    """One figure for all held-out folds, as if their predictions were scored together:
+    accuracy weighted by fold size, RMSE as the root of the size-weighted mean squared error."""
+    if metric == "rmse":
+        return math.sqrt(sum(f * f * n for f, n in zip(figures, sizes)) / sum(sizes))
+    return sum(f * n for f, n in zip(figures, sizes)) / sum(sizes)
 
 
 def _count_parameters(run: Path) -> int:
@@ -114,7 +135,9 @@ def render_markdown(rows: list[RowResult]) -> str:
         f"{len(r.seeds)} ({', '.join(map(str, r.seeds))}) | {r.train_seconds:.0f} s | {r.verdict} |\n"
         for r in rows
     )
-    protocols = "\n".join(f"- **{r.experiment}** ({r.metric}, test figure): {r.protocol}" for r in rows)
+    protocols = "\n".join(
+        f"- **{r.experiment}** ({r.metric}, {'cross-validation' if r.cv_folds else 'test'} figure): {r.protocol}"
+        for r in rows)
     return head + body + "\nProtocols:\n\n" + protocols + "\n"
 
 

@@ -40,6 +40,12 @@ class TrainConfig:
     limit_test: int | None = None
     data_root: str | None = None
     model_config: dict = field(default_factory=dict)
+    fold: int | None = None  # k-fold cross-validation of a tabular set: test on this fold
+    folds: int = 5  # (partition shuffled with ``seed``)
+
+    def split(self) -> dict | None:
+        """The dataset arguments that select a cross-validation fold, or None (fixed split)."""
+        return None if self.fold is None else {"fold": self.fold, "folds": self.folds, "split_seed": self.seed}
 
 
 def check_names(cfg: TrainConfig) -> None:
@@ -57,6 +63,11 @@ def check_names(cfg: TrainConfig) -> None:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(cfg, name)}")
     if not cfg.lr > 0:
         raise ValueError(f"--lr must be positive, got {cfg.lr}")
+    if cfg.fold is not None:
+        from ..datasets.tabular import kfold_indices
+
+        _check_cv_dataset(cfg.data)
+        kfold_indices(cfg.folds, cfg.fold, cfg.folds)  # validates fold and folds
 
 
 def build_model(cfg: TrainConfig, num_classes: int | None, task: str):
@@ -90,10 +101,24 @@ def model_summary_text(model, input_shape) -> str:
         return f"{model!r}\n\nparameters: {n:,}\n(cnnlab.summary unavailable: {e})"
 
 
-def _load_split(name: str, train: bool, root):
+def _load_split(name: str, train: bool, root, split: dict | None = None):
+    """A dataset split; ``split`` (fold, folds, split_seed) selects a cross-validation fold."""
     from .. import datasets
 
-    return datasets.create(name, root=root, train=train)
+    if split is None:
+        return datasets.create(name, root=root, train=train)
+    _check_cv_dataset(name)
+    return datasets.create(name, root=root, train=train, **split)
+
+
+def _check_cv_dataset(name: str) -> None:
+    from .. import datasets
+    from ..datasets.tabular import TabularDataset
+
+    if not issubclass(datasets.info(name).cls, TabularDataset):
+        tabular = [n for n in datasets.available() if issubclass(datasets.info(n).cls, TabularDataset)]
+        raise ValueError(f"dataset {name!r} has a fixed train/test split; cross-validation folds exist for "
+                         f"{', '.join(tabular)}")
 
 
 def _loaders(x, y, xt, yt, cfg):
@@ -120,8 +145,8 @@ def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=Fa
 
     check_names(cfg)
     run = create_run_dir(out, model=cfg.model, dataset=cfg.data, root=root, resume=resume, force=force)
-    train_set = _load_split(cfg.data, True, cfg.data_root)
-    test_set = _load_split(cfg.data, False, cfg.data_root)
+    train_set = _load_split(cfg.data, True, cfg.data_root, cfg.split())
+    test_set = _load_split(cfg.data, False, cfg.data_root, cfg.split())
     task = dataset_task(train_set)
     classes = [str(c) for c in getattr(train_set, "classes", [])] or None
     pre = fit_preprocess(train_set.data)
@@ -151,7 +176,8 @@ def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=Fa
                       out_dir=run, resume=resume, model_name=cfg.model, model_config=model_config,
                       seed=cfg.seed, classes=classes, progress=progress, log=log,
                       callbacks=[] if stop_after is None else [lambda rec, m: rec["epoch"] < stop_after],
-                      extra_meta={"dataset": cfg.data, "preprocess": pre, "input_shape": list(input_shape)})
+                      extra_meta={"dataset": cfg.data, "preprocess": pre, "input_shape": list(input_shape),
+                                  "split": cfg.split()})
     except TrainingDiverged as e:
         info.update(status="diverged", error=str(e))
         write_json(run / "run.json", info)
@@ -204,9 +230,11 @@ def eval_checkpoint(path, data: str | None = None, *, data_root=None, limit=None
     valid = list(datasets.available())
     if name not in valid:
         raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(valid)}")
-    test_set = datasets.create(name, root=data_root, train=False)
+    # a cross-validation run is evaluated on its own held-out fold, not on the fixed split
+    split = extra.get("split") if name == extra.get("dataset") else None
+    test_set = _load_split(name, False, data_root, split)
     task = extra.get("task") or dataset_task(test_set)
-    pre = extra.get("preprocess") or fit_preprocess(datasets.create(name, root=data_root, train=True).data)
+    pre = extra.get("preprocess") or fit_preprocess(_load_split(name, True, data_root, split).data)
     _check_geometry(pre, test_set, name, path)
     x, y = dataset_arrays(test_set, pre, task, limit)
     loader = DataLoader(TensorDataset(x, y), batch_size=batch_size)
