@@ -7,6 +7,7 @@ Example:
     >>> nn.Linear(3, 2)(x).sum().backward()
 """
 
+from . import _allocator  # noqa: F401  (keeps freed buffers for reuse: see its docstring)
 from ._creation import (
     arange, as_tensor, empty, eye, from_numpy, full, linspace, ones, ones_like, rand, randint,
     randn, randperm, tensor, zeros, zeros_like,
