@@ -6,7 +6,8 @@ the median over the rounds. "fwd" is a training-mode forward (graph recorded, pa
 requiring grad); "fwd+bwd" adds the backward of a fixed random upstream gradient. A first
 layer's input (images) needs no gradient, so both libraries skip it there.
 
-The process uses glibc's default allocator settings (MALLOC_* unset unless given by the caller).
+Importing cnnlab raises glibc's mmap/trim thresholds (cnnlab/_allocator.py): both libraries in this
+process reuse freed buffers instead of faulting fresh pages in each round.
 
 Usage:
     python benchmarks/ops.py [--rounds 15] [--markdown]
