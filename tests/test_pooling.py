@@ -209,3 +209,19 @@ def test_module_argument_errors_name_the_layer():
         nn.AvgPool2d(2, stride=-1)(cnnlab.zeros(1, 1, 8, 8))
     with pytest.raises(ValueError, match=r"AdaptiveAvgPool2d\(output_size=0\): `output_size` must be positive"):
         nn.AdaptiveAvgPool2d(0)(cnnlab.zeros(1, 1, 8, 8))
+
+
+@pytest.mark.parametrize("kernel,stride,padding,dilation", [(2, 2, 0, 1), (3, 2, 1, 1), (3, 1, 0, 2)])
+def test_max_pool2d_under_no_grad_keeps_values_and_indices(kernel, stride, padding, dilation):
+    """Without a graph the op computes the max alone (no argmax); indices still come when asked."""
+    x = _tied((2, 3, 11, 12))
+    args = (kernel, stride, padding, dilation)
+    weight = cnnlab.tensor(rand(3, 3, 1, 1), requires_grad=True)  # a parameter upstream, as in a model
+    with cnnlab.no_grad():
+        h = F.conv2d(cnnlab.tensor(x), weight)
+        out = F.max_pool2d(h, *args)
+        _, idx = F.max_pool2d(h, *args, return_indices=True)
+    assert not out.requires_grad
+    t_out, t_idx = TF.max_pool2d(TF.conv2d(torch.tensor(x), torch.tensor(weight.numpy())), *args, return_indices=True)
+    np.testing.assert_allclose(out.numpy(), t_out.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())

@@ -61,7 +61,8 @@ class Function:
         ctx = cls()
         needs = tuple(t.requires_grad for t in tensors)
         record = is_grad_enabled() and any(needs)
-        ctx.needs_input_grad = needs
+        # an op that will never run backward need not keep anything for it (e.g. under no_grad)
+        ctx.needs_input_grad = needs if record else (False,) * len(needs)
         ctx.saved = ()
         out = ctx.forward(*(t._data for t in tensors), **kwargs)
         result = Tensor._wrap(out, requires_grad=record)
