@@ -222,6 +222,6 @@ def test_max_pool2d_under_no_grad_keeps_values_and_indices(kernel, stride, paddi
         out = F.max_pool2d(h, *args)
         _, idx = F.max_pool2d(h, *args, return_indices=True)
     assert not out.requires_grad
-    t_out, t_idx = TF.max_pool2d(TF.conv2d(torch.tensor(x), torch.tensor(weight.numpy())), *args, return_indices=True)
+    t_out, t_idx = TF.max_pool2d(TF.conv2d(torch.tensor(x), torch.tensor(weight.detach().numpy())), *args, return_indices=True)
     np.testing.assert_allclose(out.numpy(), t_out.numpy(), rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(idx.numpy(), t_idx.numpy())
