@@ -147,3 +147,15 @@ def test_process_killed_mid_write_leaves_previous_checkpoint(tmp_path):
     assert path.read_bytes() == before
     _, meta = load_checkpoint(path)
     assert meta["epoch"] == 1
+
+
+def test_runs_latest_marker_resolves_to_the_latest_run(tmp_path):
+    """`cnnlab eval runs/latest` (and every command taking a checkpoint) follows the marker."""
+    from cnnlab.train.session import TrainConfig, resolve_checkpoint, train_run
+
+    cfg = TrainConfig(model="iris-mlp", data="iris", epochs=1, batch_size=16)
+    _, run, _ = train_run(cfg, out=tmp_path / "runs" / "first", root=tmp_path / "runs", progress=False, log=None)
+    assert resolve_checkpoint(tmp_path / "runs" / "latest") == run / "checkpoint.safetensors"
+    (run / "checkpoint.safetensors").unlink()
+    with pytest.raises(FileNotFoundError, match="names no run with a checkpoint"):
+        resolve_checkpoint(tmp_path / "runs" / "latest")

@@ -199,8 +199,16 @@ def read_run_config(run: Path) -> dict:
 
 
 def resolve_checkpoint(path) -> Path:
-    """A checkpoint file, or a run directory (its ``checkpoint.safetensors``)."""
+    """A checkpoint file, a run directory (its ``checkpoint.safetensors``), or the ``latest``
+    marker of a runs folder (``runs/latest``: the run it names)."""
+    from .run_dir import LATEST, latest_run
+
     p = Path(path)
+    if p.name == LATEST and p.is_file() and p.stat().st_size < 4096:
+        run = latest_run(p.parent)
+        if run is None:
+            raise FileNotFoundError(f"{str(p)!r} names no run with a checkpoint under {str(p.parent)!r}")
+        p = run
     if p.is_dir():
         p = p / CHECKPOINT
     if not p.is_file():
