@@ -204,7 +204,11 @@ def plot_features(model, x: np.ndarray, path: str, max_maps: int = 32, cols: int
     lines = [1] + [-(-min(m.array.shape[0], max_maps) // cols) for m in maps]
     width = 13.0
     tile_in = (width - 3.2) / cols  # inches per map; the rest is labels and colour bars
-    fig = new_figure(width, sum(n * tile_in + 0.3 for n in lines) + 0.6)
+    height = sum(n * tile_in + 0.3 for n in lines) + 0.6
+    fig = new_figure(width, height, layout=None)
+    # fixed margins in inches: layer labels on the left, channel numbers and title top/bottom
+    fig.subplots_adjust(left=1.35 / width, right=1 - 0.4 / width, top=1 - 0.45 / height,
+                        bottom=0.45 / height, hspace=0.3 * len(lines) / sum(lines))
     axes = fig.subplots(len(lines), 1, squeeze=False, gridspec_kw={"height_ratios": lines})[:, 0]
     shown = input_image if input_image is not None else (x[0] if x.shape[0] == 1 else x.transpose(1, 2, 0))
     rgb = shown.ndim == 3
