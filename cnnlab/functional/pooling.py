@@ -78,16 +78,23 @@ def _offset_reader(xp, kernel, stride, dilation, out_hw, phases):
             rows, cols = _windows(o // kw, o % kw, dilation, stride, out_hw)
             return xp[:, :, rows, cols]
         return read
-    (sh, sw), (dh, dw), (ho, wo) = stride, dilation, out_hw
+    (sh, sw) = stride
     cache = {}
 
     def read(o):
-        r0, c0 = (o // kw) * dh, (o % kw) * dw
-        key = (r0 % sh, c0 % sw)
-        if key not in cache:
-            cache[key] = xp[:, :, key[0]::sh, key[1]::sw].copy(order="K")
-        return cache[key][:, :, r0 // sh : r0 // sh + ho, c0 // sw : c0 // sw + wo]
+        phase, rows, cols = _phase_slot(o, kernel, stride, dilation, out_hw)
+        if phase not in cache:
+            cache[phase] = xp[:, :, phase[0]::sh, phase[1]::sw].copy(order="K")
+        return cache[phase][:, :, rows, cols]
     return read
+
+
+def _phase_slot(o, kernel, stride, dilation, out_hw):
+    """Kernel offset ``o``'s stride phase (p, q) and the unit-stride (rows, cols) it reads there:
+    input row r0 + sH·t is row r0 // sH + t of phase r0 % sH (likewise columns)."""
+    (sh, sw), (dh, dw), (ho, wo) = stride, dilation, out_hw
+    r0, c0 = (o // kernel[1]) * dh, (o % kernel[1]) * dw
+    return (r0 % sh, c0 % sw), slice(r0 // sh, r0 // sh + ho), slice(c0 // sw, c0 // sw + wo)
 
 
 class MaxPool2dOp(Function):
@@ -154,15 +161,13 @@ class MaxPool2dOp(Function):
     def _scatter_by_phase(grad, argmax, padded_shape, kernel, stride, dilation, mask, part):
         """The forward's phase trick in reverse: add into one contiguous buffer per stride
         phase, then interleave the phases into the padded gradient (each element once)."""
-        (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-        ho, wo = grad.shape[2:]
-        n, c, hp, wp = padded_shape
+        (sh, sw), (n, c, hp, wp) = stride, padded_shape
         gp = _buffer_like(grad, padded_shape, None)
         phases = {(p, q): _buffer_like(grad, (n, c, len(range(p, hp, sh)), len(range(q, wp, sw))), 0)
                   for p in range(sh) for q in range(sw)}
-        for o in range(kh * kw):
-            r0, c0 = (o // kw) * dh, (o % kw) * dw
-            view = phases[r0 % sh, c0 % sw][:, :, r0 // sh : r0 // sh + ho, c0 // sw : c0 // sw + wo]
+        for o in range(kernel[0] * kernel[1]):
+            phase, rows, cols = _phase_slot(o, kernel, stride, dilation, grad.shape[2:])
+            view = phases[phase][:, :, rows, cols]
             np.equal(argmax, o, out=mask)
             view += np.multiply(grad, mask, out=part)
         for (p, q), phase in phases.items():
