@@ -33,7 +33,7 @@ def format_metrics(metrics: dict, classes=None) -> str:
 
 
 def run(args) -> int:
-    from ..train.session import eval_checkpoint
+    from ..train.session import eval_checkpoint, run_split
 
     try:
         metrics, extra, name = eval_checkpoint(args.checkpoint, args.data, data_root=args.data_root,
@@ -41,7 +41,7 @@ def run(args) -> int:
                                                progress=False if args.no_progress else None)
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         raise CLIError(str(e)) from None
-    split = extra.get("split") if name == extra.get("dataset") else None
+    split = run_split(extra, name)
     where = f"held-out fold {split['fold']} of {split['folds']}, seed {split['split_seed']}" if split else "test split"
     print(f"{args.checkpoint} on {name} ({where})")
     print(format_metrics(metrics, extra.get("classes")))

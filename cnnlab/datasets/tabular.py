@@ -46,6 +46,14 @@ def split_indices(n: int, y: np.ndarray | None = None, test_fraction: float = TE
     return np.flatnonzero(~mask), np.flatnonzero(mask)
 
 
+def check_fold(fold: int, folds: int) -> None:
+    """ValueError unless ``folds`` ≥ 2 and ``fold`` is one of 0 … folds − 1."""
+    if not (isinstance(folds, (int, np.integer)) and folds >= 2):
+        raise ValueError(f"cross-validation: `folds` must be an integer of at least 2, got {folds!r}")
+    if not (isinstance(fold, (int, np.integer)) and 0 <= fold < folds):
+        raise ValueError(f"cross-validation: `fold` must be in 0..{folds - 1} for {folds} folds, got {fold!r}")
+
+
 def kfold_indices(n: int, fold: int, folds: int, y: np.ndarray | None = None,
                   seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
     """(train, test) row indices of fold ``fold`` of ``folds``, sorted; stratified by ``y``.
@@ -53,10 +61,7 @@ def kfold_indices(n: int, fold: int, folds: int, y: np.ndarray | None = None,
     Rows (of each class, when stratified) are shuffled with ``seed`` and dealt to the folds in
     turn, so fold sizes differ by at most one (per class).
     """
-    if not (isinstance(folds, (int, np.integer)) and folds >= 2):
-        raise ValueError(f"cross-validation: `folds` must be an integer of at least 2, got {folds!r}")
-    if not (isinstance(fold, (int, np.integer)) and 0 <= fold < folds):
-        raise ValueError(f"cross-validation: `fold` must be in 0..{folds - 1} for {folds} folds, got {fold!r}")
+    check_fold(fold, folds)
     if n < folds:
         raise ValueError(f"cross-validation: {folds} folds need at least {folds} rows, got {n}")
     rng = np.random.default_rng(seed)

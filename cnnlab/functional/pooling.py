@@ -138,13 +138,14 @@ class MaxPool2dOp(Function):
         x_shape, padded_shape, (kh, kw), stride, pad, dilation = self.geometry
         ho, wo = grad.shape[2:]
         mask = np.empty_like(argmax, dtype=bool)
-        part = np.empty_like(grad)
         if _phase_split((kh, kw), stride):
-            gp = self._scatter_by_phase(grad, argmax, padded_shape, (kh, kw), stride, dilation, mask, part)
+            gp = self._scatter_by_phase(grad, argmax, padded_shape, (kh, kw), stride, dilation, mask,
+                                        np.empty_like(grad))
         else:
             # windows that tile the input exactly write each offset's view once
             tiled = stride == (kh, kw) and dilation == (1, 1) and padded_shape[2:] == (ho * kh, wo * kw)
             gp = _buffer_like(grad, padded_shape, None if tiled else 0)
+            part = None if tiled else np.empty_like(grad)
             for o in range(kh * kw):
                 rows, cols = _windows(o // kw, o % kw, dilation, stride, (ho, wo))
                 view = gp[:, :, rows, cols]

@@ -64,10 +64,10 @@ def check_names(cfg: TrainConfig) -> None:
     if not cfg.lr > 0:
         raise ValueError(f"--lr must be positive, got {cfg.lr}")
     if cfg.fold is not None:
-        from ..datasets.tabular import kfold_indices
+        from ..datasets.tabular import check_fold
 
         _check_cv_dataset(cfg.data)
-        kfold_indices(cfg.folds, cfg.fold, cfg.folds)  # validates fold and folds
+        check_fold(cfg.fold, cfg.folds)
 
 
 def build_model(cfg: TrainConfig, num_classes: int | None, task: str):
@@ -238,8 +238,7 @@ def eval_checkpoint(path, data: str | None = None, *, data_root=None, limit=None
     valid = list(datasets.available())
     if name not in valid:
         raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(valid)}")
-    # a cross-validation run is evaluated on its own held-out fold, not on the fixed split
-    split = extra.get("split") if name == extra.get("dataset") else None
+    split = run_split(extra, name)
     test_set = _load_split(name, False, data_root, split)
     task = extra.get("task") or dataset_task(test_set)
     pre = extra.get("preprocess") or fit_preprocess(_load_split(name, True, data_root, split).data)
@@ -249,6 +248,12 @@ def eval_checkpoint(path, data: str | None = None, *, data_root=None, limit=None
     classes = extra.get("classes") or getattr(test_set, "classes", None)
     n = len(classes) if classes and task == "classification" else None
     return evaluate(model, loader, task=task, num_classes=n, progress=progress), extra, name
+
+
+def run_split(extra: dict, dataset: str) -> dict | None:
+    """The cross-validation fold a run was trained against, when it is evaluated on that same
+    dataset: a CV run is scored on its own held-out fold, not on the fixed split."""
+    return extra.get("split") if dataset == extra.get("dataset") else None
 
 
 def _check_geometry(pre: dict, dataset, name: str, path) -> None:
