@@ -153,3 +153,107 @@ class ErrorAnalysis:
                            "recall": round(float(stats["recall"][i]), 6), "f1": round(float(stats["f1"][i]), 6),
                            "support": int(stats["support"][i])} for i, name in enumerate(self.classes)],
         }
+
+
+# ----------------------------------------------------------------- a run's split, predicted
+
+SPLITS = ("test", "val")
+ROWS_PER_PASS = 500  # images per forward pass: bounded memory, same numbers
+
+
+@dataclass
+class SplitData:
+    """The labelled images of one split of a run's data set, raw and as the model's input."""
+
+    name: str                 # "test" or "val"
+    images: np.ndarray        # uint8 (N, H, W) or (N, H, W, 3), for display
+    inputs: np.ndarray        # float32 (N, C, H, W), preprocessed as in training
+    labels: np.ndarray        # int64 (N,)
+
+
+def validation_indices(checkpoint) -> np.ndarray:
+    """The training-split indices a run held out for validation, from its ``run.json``."""
+    import json
+
+    from .inspect import resolve_checkpoint
+
+    run = resolve_checkpoint(checkpoint).parent
+    record = {}
+    if (run / "run.json").is_file():
+        record = json.loads((run / "run.json").read_text()).get("validation") or {}
+    indices = np.asarray(record.get("indices") or [], dtype=np.int64)
+    if not len(indices):
+        raise ValueError(f"run {str(run)!r} records no validation split (trained with --val-split 0, or "
+                         "before runs recorded one); use the test split")
+    return indices
+
+
+def load_split(model_info, checkpoint, split: str = "test", limit: int | None = None) -> SplitData:
+    """The images and labels of ``split`` of the run's data set, preprocessed as in training."""
+    from .train.recipe import apply_preprocess
+    from .train.session import _load_split
+
+    if split not in SPLITS:
+        raise ValueError(f"`split`: expected one of {', '.join(SPLITS)}, got {split!r}")
+    if not model_info.is_image_model or (model_info.task or "classification") != "classification":
+        raise ValueError(f"checkpoint {str(checkpoint)!r} is not an image classifier; error analysis needs one")
+    if not model_info.dataset:
+        raise ValueError(f"checkpoint {str(checkpoint)!r} does not record its data set")
+    fold = model_info.split_for(model_info.dataset)
+    if split == "test":
+        ds = _load_split(model_info.dataset, False, None, fold)
+        data, labels = np.asarray(ds.data), np.asarray(ds.targets)
+    else:
+        ds = _load_split(model_info.dataset, True, None, fold)
+        idx = validation_indices(checkpoint)
+        data, labels = np.asarray(ds.data)[idx], np.asarray(ds.targets)[idx]
+    if limit is not None:
+        if limit < 1:
+            raise ValueError(f"`limit`: expected a positive number of images, got {limit}")
+        data, labels = data[:limit], labels[:limit]
+    inputs = apply_preprocess(data, model_info.preprocess_dict())
+    return SplitData(split, data, inputs, labels.astype(np.int64))
+
+
+def analyze(model, data: SplitData, classes=None) -> ErrorAnalysis:
+    """Run ``model`` over ``data`` (in passes of ``ROWS_PER_PASS`` images) and analyse its errors."""
+    import cnnlab
+    import cnnlab.functional as F
+
+    from .inspect import forward, probabilities
+
+    outputs = np.concatenate([forward(model, data.inputs[i:i + ROWS_PER_PASS])
+                              for i in range(0, len(data.inputs), ROWS_PER_PASS)])
+    if outputs.ndim != 2:
+        raise ValueError(f"error analysis needs a classifier with outputs (N, classes), got {outputs.shape}")
+    with cnnlab.no_grad():
+        losses = F.cross_entropy(cnnlab.from_numpy(outputs), cnnlab.from_numpy(data.labels), reduction="none")
+    return ErrorAnalysis(probabilities(outputs), data.labels, losses.numpy(), classes, split=data.name)
+
+
+def analyze_run(checkpoint, split: str = "test", limit: int | None = None):
+    """``(analysis, data, model, info)`` for a run directory or checkpoint on ``split``."""
+    from .inspect import load_run
+
+    model, info = load_run(checkpoint)
+    data = load_split(info, checkpoint, split, limit)
+    return analyze(model, data, info.classes), data, model, info
+
+
+def split_image(model_info, checkpoint, split: str, index: int) -> tuple[np.ndarray, int]:
+    """``(uint8 image, label)`` of image ``index`` of ``split`` ("test" or "val": the run's
+    validation part, numbered as in its error report)."""
+    from .train.session import _load_split
+
+    if split not in SPLITS:
+        raise ValueError(f"`split`: expected one of {', '.join(SPLITS)}, got {split!r}")
+    if not model_info.dataset:
+        raise ValueError(f"{split}:{index}: checkpoint {str(checkpoint)!r} does not record its data set; "
+                         "give an image file")
+    ds = _load_split(model_info.dataset, split == "test", None, model_info.split_for(model_info.dataset))
+    positions = np.arange(len(ds)) if split == "test" else validation_indices(checkpoint)
+    if not 0 <= index < len(positions):
+        raise ValueError(f"{split}:{index}: the {model_info.dataset} {split} split has images "
+                         f"0..{len(positions) - 1}")
+    i = int(positions[index])
+    return np.asarray(ds.data[i], dtype=np.uint8), int(ds.targets[i])
