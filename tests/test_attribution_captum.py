@@ -98,3 +98,18 @@ def test_smoothgrad_is_the_mean_saliency_over_the_documented_noise(seed):
     expected = np.mean([sal.attribute(torch.from_numpy(v).requires_grad_(), target=_torch_target(target)).numpy()
                         for v in noisy], axis=0)
     assert_equal_within_rounding(ours, expected, "smoothgrad")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_grad_cam(seed):
+    twin, x, target = _case(seed)
+    name = twin.convs[seed % len(twin.convs)]
+    layer = dict(twin.theirs.named_modules())[name]
+    expected = captum_attr.LayerGradCam(twin.theirs, layer).attribute(
+        torch.from_numpy(x), target=_torch_target(target), relu_attributions=True)
+    ours = attribution.grad_cam(twin.ours, x, target, name if seed % 2 else dict(twin.ours.named_modules())[name])
+    assert_equal_within_rounding(ours, expected[:, 0], f"Grad-CAM of {name}")
+    size = twin.input_shape[1:]
+    assert_equal_within_rounding(attribution.upsample(ours, size),
+                                 captum_attr.LayerAttribution.interpolate(expected, size, "bilinear")[:, 0],
+                                 f"Grad-CAM of {name} upsampled")

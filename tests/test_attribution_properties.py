@@ -90,12 +90,47 @@ def test_smoothgrad_without_noise_is_saliency_and_is_seeded():
     np.testing.assert_array_equal(d, attribution.smoothgrad(model, x, 0, samples=4).numpy())
 
 
+class _Blindfold(nn.Module):
+    """Zeroes the input's columns ≥ ``cols``: the rest of the model never sees them."""
+
+    def __init__(self, cols):
+        super().__init__()
+        self.cols = cols
+
+    def forward(self, x):
+        mask = np.ones(x.shape[-1], np.float32)
+        mask[self.cols:] = 0
+        return x * cnnlab.from_numpy(mask)
+
+
+def test_grad_cam_is_zero_where_the_model_does_not_look():
+    cnnlab.manual_seed(1)
+    model = nn.Sequential(_Blindfold(6), nn.Conv2d(1, 4, 3, bias=False), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(4 * 10 * 10, 3)).eval()
+    x = np.abs(_x((3, 1, 12, 12), 4)) + 0.1
+    for layer in ("1", "2"):
+        cam = attribution.grad_cam(model, x, [0, 1, 2], layer).numpy()
+        assert cam.shape == (3, 10, 10)
+        assert np.all(cam[..., 6:] == 0), layer      # conv outputs ≥ 6 read only blindfolded columns
+        assert np.count_nonzero(cam[..., :4]) > 10, layer
+
+
+def test_upsample_keeps_constants_and_corners():
+    m = np.random.default_rng(0).standard_normal((2, 4, 4)).astype(np.float32)
+    up = attribution.upsample(m, (16, 16)).numpy()
+    np.testing.assert_allclose(attribution.upsample(np.full((1, 3, 5), 2.5), (7, 9)).numpy(), 2.5)
+    np.testing.assert_allclose(up[:, :2, :2], m[:, :1, :1].repeat(2, 1).repeat(2, 2), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"upsample: expected maps of shape \(N, h, w\) or \(h, w\)"):
+        attribution.upsample(np.zeros((1, 1, 2, 2)), (4, 4))
+
+
 METHODS = {
     "saliency": lambda m, x: attribution.saliency(m, x, 1),
     "input_x_gradient": lambda m, x: attribution.input_x_gradient(m, x, 1),
     "integrated_gradients": lambda m, x: attribution.integrated_gradients(m, x, 1, steps=4, return_error=True)[0],
     "smoothgrad": lambda m, x: attribution.smoothgrad(m, x, 1, samples=2, generator=0),
     "occlusion": lambda m, x: attribution.occlusion(m, x, 1, window=(1, 3, 3), stride=(1, 3, 3)),
+    "grad_cam": lambda m, x: attribution.grad_cam(m, x, 1, "1"),
 }
 
 
@@ -114,7 +149,7 @@ def test_the_model_and_input_are_left_as_they_were(method):
     x_before = x.copy()
     out = METHODS[method](model, x)
     assert isinstance(out, cnnlab.Tensor) and not out.requires_grad and out.grad_fn is None
-    assert out.shape == x.shape
+    assert out.shape == ((2, 10, 10) if method == "grad_cam" else x.shape)
     assert [m.training for m in model.modules()] == [True, False, True, True, True, True]
     assert model[0].weight.grad is grad and np.all(grad.numpy() == 1)
     assert model[0].bias.grad is None and model[4].weight.grad is None
@@ -139,6 +174,10 @@ def test_the_model_and_input_are_left_as_they_were(method):
     (lambda m, x: attribution.occlusion(m, x, 0, window=(1, 13, 2)), "`window`: (1, 13, 2) does not fit the input's (C, H, W) = (2, 12, 12)"),
     (lambda m, x: attribution.occlusion(m, x, 0, window=(1, 2, 2), stride=(1, 3, 1)), "`stride`: each must be at most the window's (1, 2, 2), got (1, 3, 1)"),
     (lambda m, x: attribution.occlusion(m, x, 0, window=(1, 0, 2)), "`window`: expected three positive integers (C, h, w), got (1, 0, 2)"),
+    (lambda m, x: attribution.grad_cam(m, x, 0, "fc"), "`layer`: Sequential has no layer 'fc'; layers: 0, 1, 2, 3, 4"),
+    (lambda m, x: attribution.grad_cam(m, x, 0, nn.ReLU()), "`layer`: expected a layer name or a submodule of Sequential, got ReLU"),
+    (lambda m, x: attribution.grad_cam(m, x, 0, "4"), "`layer`: Grad-CAM needs a layer with outputs of shape (N, C, h, w); '4' (Linear) gives (2, 3); layers with such outputs: 0, 1, 2"),
+    (lambda m, x: attribution.grad_cam(m, x, 5, "0"), "`target`: expected class indices in 0..2, got 5"),
 ])
 def test_bad_arguments_say_what_was_expected(call, message):
     with pytest.raises(ValueError) as err:
