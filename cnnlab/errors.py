@@ -211,7 +211,7 @@ def load_split(model_info, checkpoint, split: str = "test", limit: int | None = 
         if limit < 1:
             raise ValueError(f"`limit`: expected a positive number of images, got {limit}")
         data, labels = data[:limit], labels[:limit]
-    inputs = apply_preprocess(data, model_info.preprocess_dict())
+    inputs = apply_preprocess(data, model_info.preprocess_dict)
     return SplitData(split, data, inputs, labels.astype(np.int64))
 
 

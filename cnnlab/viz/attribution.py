@@ -97,88 +97,113 @@ def _norm(m: AttributionMap):
 
 
 def _gray(image: np.ndarray) -> np.ndarray:
-    return image if image.ndim == 2 else image.mean(axis=2)
+    """uint8 (H, W) or (H, W, 3) → float RGB in [0, 1]."""
+    g = image.astype(np.float32) / 255
+    return np.repeat(g[..., None], 3, axis=2) if g.ndim == 2 else g
 
 
-def draw_overlay(ax, image: np.ndarray, m: AttributionMap, alpha: float = 0.55) -> None:
-    """The input in gray with the map over it (transparent where the map is weak)."""
+def heat_rgb(m: AttributionMap) -> np.ndarray:
+    """The map alone, colour-coded (H, W, 3)."""
     import matplotlib
 
     cmap, vmin, vmax = _norm(m)
-    ax.imshow(_gray(image), cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-    rgba = matplotlib.colormaps[cmap]((m.values - vmin) / (vmax - vmin))
-    strength = np.abs(m.values) / max(abs(vmin), vmax)
-    rgba[..., 3] = alpha * np.clip(strength, 0, 1) ** 0.5
-    ax.imshow(rgba, interpolation="bilinear")
+    return matplotlib.colormaps[cmap]((m.values - vmin) / (vmax - vmin))[..., :3]
 
 
-def _bare(ax) -> None:
-    ax.set_xticks([])
-    ax.set_yticks([])
+def overlay_rgb(image: np.ndarray, m: AttributionMap, alpha: float = 0.7) -> np.ndarray:
+    """The input, dimmed, with the map over it: opaque where the map is strong, clear where it is weak."""
+    _, vmin, vmax = _norm(m)
+    strength = np.clip(np.abs(m.values) / max(abs(vmin), vmax), 0, 1) ** 0.5
+    a = (alpha * strength)[..., None]
+    return (1 - a) * 0.75 * _gray(image) + a * heat_rgb(m)
+
+
+class _Mosaic:
+    """Panels of one size laid out on a grid with a title band above each row, drawn as ONE
+    image in one axes: a figure of dozens of panels then costs one ``imshow`` and some text,
+    where an axes per panel costs ≈ 50 ms each."""
+
+    def __init__(self, rows: int, cols: int, h: int, w: int, title_band: float = 0.3, gap: float = 0.06):
+        self.h, self.w = h, w
+        self.band, self.gap = max(2, round(title_band * h)), max(1, round(gap * w))
+        self.pixels = np.ones((rows * (h + self.band), cols * (w + self.gap) - self.gap, 3), np.float32)
+        self.texts: list[tuple] = []
+
+    def origin(self, r: int, c: int) -> tuple[int, int]:
+        return r * (self.h + self.band) + self.band, c * (self.w + self.gap)
+
+    def put(self, r: int, c: int, rgb: np.ndarray, title: str = "", color="black") -> None:
+        y, x = self.origin(r, c)
+        self.pixels[y:y + self.h, x:x + self.w] = rgb
+        if title:
+            self.texts.append((x + self.w / 2, y - 0.04 * self.h, title, "center", "bottom", color))
+
+    def text(self, r: int, c: int, dy: float, dx: float, label: str, **kw) -> None:
+        y, x = self.origin(r, c)
+        self.texts.append((x + dx * self.w, y + dy * self.h, label, kw.get("ha", "left"), "center",
+                           kw.get("color", "black")))
+
+    def save(self, path: str, title: str, scale: float, fontsize: float) -> str:
+        """``scale`` inches per panel width; the figure keeps the mosaic's aspect ratio."""
+        from ._plot import new_figure, save_figure
+
+        hpx, wpx = self.pixels.shape[:2]
+        top = 0.3  # inches for the suptitle
+        width = scale * wpx / self.w
+        fig = new_figure(width, width * hpx / wpx + top, dpi=100, layout=None)
+        ax = fig.add_axes((0, 0, 1, 1 - top / (width * hpx / wpx + top)))
+        ax.imshow(self.pixels, interpolation="nearest", aspect="auto")
+        ax.set_axis_off()
+        for x, y, label, ha, va, color in self.texts:
+            ax.text(x, y, label, ha=ha, va=va, fontsize=fontsize, color=color)
+        fig.suptitle(title, fontsize=fontsize + 2, y=1 - 0.05 / (width * hpx / wpx + top))
+        return save_figure(fig, path)
+
+
+def _bars(mosaic: _Mosaic, r: int, c: int, probs: np.ndarray, classes, target: int) -> None:
+    """The five most probable classes as bars, labelled (red: the target, blue: the prediction)."""
+    pred = int(np.argmax(probs))
+    panel = np.ones((mosaic.h, mosaic.w, 3), np.float32)
+    top = np.argsort(-probs, kind="stable")[:5]
+    slot = mosaic.h / 5
+    for i, k in enumerate(top):
+        colour = (0.84, 0.15, 0.16) if k == target else (0.12, 0.47, 0.71) if k == pred else (0.75, 0.75, 0.75)
+        y0, y1 = round(i * slot + 0.55 * slot), round((i + 1) * slot - 0.05 * slot)
+        panel[y0:max(y1, y0 + 1), :max(1, round(probs[k] * mosaic.w))] = colour
+        mosaic.text(r, c, (i + 0.3) / 5, 0.0, f"{classes[k]}  {probs[k]:.2f}")
+    mosaic.put(r, c, panel, "top-5 probabilities")
 
 
 def plot_attributions(image: np.ndarray, maps: list[AttributionMap], probs: np.ndarray, classes: list[str],
                       path: str, *, target: int, label: int | None = None, title: str | None = None) -> str:
     """Input and probabilities on the left; per method a heatmap (top) and an overlay (bottom)."""
-    from ._plot import new_figure, save_figure
-
-    cols = 1 + len(maps)
-    fig = new_figure(2.1 * cols + 0.6, 5.0, dpi=100, layout=None)
-    fig.subplots_adjust(left=0.02, right=0.99, top=0.80, bottom=0.03, wspace=0.08, hspace=0.28)
-    grid = fig.add_gridspec(2, cols)
+    h, w = image.shape[:2]
+    mosaic = _Mosaic(2, 1 + len(maps), h, w)
     pred = int(np.argmax(probs))
-    ax = fig.add_subplot(grid[0, 0])
-    ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
-    _bare(ax)
-    ax.set_title("input" + ("" if label is None else f"\ntrue: {classes[label]}"), fontsize=9)
-    ax = fig.add_subplot(grid[1, 0])
-    top = np.argsort(-probs, kind="stable")[:5][::-1]
-    colors = ["tab:red" if k == target else "tab:blue" if k == pred else "0.7" for k in top]
-    ax.barh(range(len(top)), probs[top], color=colors)
-    ax.set_yticks(range(len(top)), [f"{classes[k]} {probs[k]:.2f}" for k in top], fontsize=7)
-    ax.yaxis.tick_right()
-    ax.set_xlim(0, 1)
-    ax.set_xticks([])
-    ax.set_title("top-5 probabilities", fontsize=8)
+    mosaic.put(0, 0, _gray(image), "input" + ("" if label is None else f"\ntrue: {classes[label]}"))
+    _bars(mosaic, 1, 0, probs, classes, target)
     for j, m in enumerate(maps, start=1):
-        cmap, vmin, vmax = _norm(m)
-        ax = fig.add_subplot(grid[0, j])
-        ax.imshow(m.values, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-        _bare(ax)
-        ax.set_title(f"{TITLES[m.method]}\n{m.note or ('max ' + format(vmax, '.2g'))}", fontsize=8)
-        ax = fig.add_subplot(grid[1, j])
-        draw_overlay(ax, image, m)
-        _bare(ax)
+        _, _, vmax = _norm(m)
+        mosaic.put(0, j, heat_rgb(m), f"{TITLES[m.method]}\n{m.note or ('max ' + format(vmax, '.2g'))}")
+        mosaic.put(1, j, overlay_rgb(image, m), "over the input")
     head = title or "Why did the model decide?"
-    fig.suptitle(f"{head}\npredicted {classes[pred]} ({probs[pred]:.2f}); maps for "
-                 f"{'the predicted class' if target == pred else 'target'} {classes[target]} ({probs[target]:.2f})",
-                 fontsize=10)
-    return save_figure(fig, path)
+    which = "the predicted class" if target == pred else "target"
+    return mosaic.save(path, f"{head}: predicted {classes[pred]} ({probs[pred]:.2f}); maps for {which} "
+                             f"{classes[target]} ({probs[target]:.2f})", scale=2.0, fontsize=8)
 
 
 def plot_error_gallery(images: np.ndarray, cams: np.ndarray, rows: list[dict], path: str, *,
                        title: str, per_row: int = 4) -> str:
     """Each image twice, plain and with the Grad-CAM of its predicted class over it, labelled
-    with true class, prediction, its probability and the loss."""
-    from ._plot import new_figure, save_figure
-
-    n = len(rows)
-    lines = max(1, -(-n // per_row))
-    fig = new_figure(2 * per_row * 1.25 + 0.2, lines * 1.75 + 0.6, dpi=100, layout=None)
-    fig.subplots_adjust(left=0.01, right=0.99, top=1 - 0.55 / (lines * 1.75 + 0.6), bottom=0.01,
-                        wspace=0.05, hspace=0.55)
-    grid = fig.add_gridspec(lines, 2 * per_row)
+    with true class, prediction, its probability and the loss (red when misclassified)."""
+    h, w = images.shape[1:3]
+    lines = max(1, -(-len(rows) // per_row))
+    mosaic = _Mosaic(lines, 2 * per_row, h, w, title_band=0.45)
     for i, (img, cam, row) in enumerate(zip(images, cams, rows)):
         r, c = divmod(i, per_row)
-        ax = fig.add_subplot(grid[r, 2 * c])
-        ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
-        _bare(ax)
-        ax.set_title(f"#{row['index']} true {row['true_name']}\npred {row['predicted_name']} "
-                     f"{row['probability']:.2f}", fontsize=6.5,
-                     color="black" if row["true"] == row["predicted"] else "tab:red")
-        ax = fig.add_subplot(grid[r, 2 * c + 1])
-        draw_overlay(ax, img, AttributionMap("grad-cam", cam))
-        _bare(ax)
-        ax.set_title(f"Grad-CAM\nloss {row['loss']:.2f}", fontsize=6.5)
-    fig.suptitle(title, fontsize=10)
-    return save_figure(fig, path)
+        wrong = row["true"] != row["predicted"]
+        mosaic.put(r, 2 * c, _gray(img), f"#{row['index']} true {row['true_name']}\npred {row['predicted_name']} "
+                                         f"{row['probability']:.2f}", color="tab:red" if wrong else "black")
+        mosaic.put(r, 2 * c + 1, overlay_rgb(img, AttributionMap("grad-cam", cam)),
+                   f"Grad-CAM\nloss {row['loss']:.2f}")
+    return mosaic.save(path, title, scale=1.25, fontsize=7)
