@@ -250,7 +250,7 @@ def split_image(model_info, checkpoint, split: str, index: int) -> tuple[np.ndar
     if not model_info.dataset:
         raise ValueError(f"{split}:{index}: checkpoint {str(checkpoint)!r} does not record its data set; "
                          "give an image file")
-    ds = _load_split(model_info.dataset, split == "test", None, model_info.split_for(model_info.dataset))
+    ds = _load_split(model_info.dataset, split == "val", None, model_info.split_for(model_info.dataset))
     positions = np.arange(len(ds)) if split == "test" else validation_indices(checkpoint)
     if not 0 <= index < len(positions):
         raise ValueError(f"{split}:{index}: the {model_info.dataset} {split} split has images "

@@ -118,13 +118,14 @@ def overlay_rgb(image: np.ndarray, m: AttributionMap, alpha: float = 0.7) -> np.
     return (1 - a) * 0.75 * _gray(image) + a * heat_rgb(m)
 
 
-class _Mosaic:
+class Mosaic:
     """Panels of one size laid out on a grid with a title band above each row, drawn as ONE
     image in one axes: a figure of dozens of panels then costs one ``imshow`` and some text,
     where an axes per panel costs ≈ 50 ms each."""
 
-    def __init__(self, rows: int, cols: int, h: int, w: int, title_band: float = 0.3, gap: float = 0.06):
-        self.h, self.w = h, w
+    def __init__(self, rows: int, cols: int, h: int, w: int, title_band: float = 0.3, gap: float = 0.06,
+                 scale: float = 2.0, fontsize: float = 8):
+        self.h, self.w, self.scale, self.fontsize, self.title = h, w, scale, fontsize, ""
         self.band, self.gap = max(2, round(title_band * h)), max(1, round(gap * w))
         self.pixels = np.ones((rows * (h + self.band), cols * (w + self.gap) - self.gap, 3), np.float32)
         self.texts: list[tuple] = []
@@ -143,10 +144,18 @@ class _Mosaic:
         self.texts.append((x + dx * self.w, y + dy * self.h, label, kw.get("ha", "left"), "center",
                            kw.get("color", "black")))
 
-    def save(self, path: str, title: str, scale: float, fontsize: float) -> str:
-        """``scale`` inches per panel width; the figure keeps the mosaic's aspect ratio."""
+    def panel(self, r: int, c: int) -> np.ndarray:
+        y, x = self.origin(r, c)
+        return self.pixels[y:y + self.h, x:x + self.w]
+
+    def labels(self) -> list[str]:
+        return [t[2] for t in self.texts]
+
+    def save(self, path: str) -> str:
+        """A figure ``scale`` inches per panel width, keeping the mosaic's aspect ratio."""
         from ._plot import new_figure, save_figure
 
+        scale, fontsize, title = self.scale, self.fontsize, self.title
         hpx, wpx = self.pixels.shape[:2]
         top = 0.3  # inches for the suptitle
         width = scale * wpx / self.w
@@ -160,7 +169,7 @@ class _Mosaic:
         return save_figure(fig, path)
 
 
-def _bars(mosaic: _Mosaic, r: int, c: int, probs: np.ndarray, classes, target: int) -> None:
+def _bars(mosaic: Mosaic, r: int, c: int, probs: np.ndarray, classes, target: int) -> None:
     """The five most probable classes as bars, labelled (red: the target, blue: the prediction)."""
     pred = int(np.argmax(probs))
     panel = np.ones((mosaic.h, mosaic.w, 3), np.float32)
@@ -174,11 +183,16 @@ def _bars(mosaic: _Mosaic, r: int, c: int, probs: np.ndarray, classes, target: i
     mosaic.put(r, c, panel, "top-5 probabilities")
 
 
-def plot_attributions(image: np.ndarray, maps: list[AttributionMap], probs: np.ndarray, classes: list[str],
-                      path: str, *, target: int, label: int | None = None, title: str | None = None) -> str:
+def plot_attributions(image, maps, probs, classes, path: str, **kw) -> str:
+    """Draw :func:`attribution_mosaic` to ``path``."""
+    return attribution_mosaic(image, maps, probs, classes, **kw).save(path)
+
+
+def attribution_mosaic(image: np.ndarray, maps: list[AttributionMap], probs: np.ndarray, classes: list[str],
+                       *, target: int, label: int | None = None, title: str | None = None) -> Mosaic:
     """Input and probabilities on the left; per method a heatmap (top) and an overlay (bottom)."""
     h, w = image.shape[:2]
-    mosaic = _Mosaic(2, 1 + len(maps), h, w)
+    mosaic = Mosaic(2, 1 + len(maps), h, w)
     pred = int(np.argmax(probs))
     mosaic.put(0, 0, _gray(image), "input" + ("" if label is None else f"\ntrue: {classes[label]}"))
     _bars(mosaic, 1, 0, probs, classes, target)
@@ -188,17 +202,24 @@ def plot_attributions(image: np.ndarray, maps: list[AttributionMap], probs: np.n
         mosaic.put(1, j, overlay_rgb(image, m), "over the input")
     head = title or "Why did the model decide?"
     which = "the predicted class" if target == pred else "target"
-    return mosaic.save(path, f"{head}: predicted {classes[pred]} ({probs[pred]:.2f}); maps for {which} "
-                             f"{classes[target]} ({probs[target]:.2f})", scale=2.0, fontsize=8)
+    mosaic.title = (f"{head}: predicted {classes[pred]} ({probs[pred]:.2f}); maps for {which} "
+                    f"{classes[target]} ({probs[target]:.2f})")
+    return mosaic
 
 
-def plot_error_gallery(images: np.ndarray, cams: np.ndarray, rows: list[dict], path: str, *,
-                       title: str, per_row: int = 4) -> str:
+def plot_error_gallery(images, cams, rows, path: str, **kw) -> str:
+    """Draw :func:`error_gallery_mosaic` to ``path``."""
+    return error_gallery_mosaic(images, cams, rows, **kw).save(path)
+
+
+def error_gallery_mosaic(images: np.ndarray, cams: np.ndarray, rows: list[dict], *, title: str,
+                         per_row: int = 4) -> Mosaic:
     """Each image twice, plain and with the Grad-CAM of its predicted class over it, labelled
     with true class, prediction, its probability and the loss (red when misclassified)."""
     h, w = images.shape[1:3]
     lines = max(1, -(-len(rows) // per_row))
-    mosaic = _Mosaic(lines, 2 * per_row, h, w, title_band=0.45)
+    mosaic = Mosaic(lines, 2 * per_row, h, w, title_band=0.45, scale=1.25, fontsize=7)
+    mosaic.title = title
     for i, (img, cam, row) in enumerate(zip(images, cams, rows)):
         r, c = divmod(i, per_row)
         wrong = row["true"] != row["predicted"]
@@ -206,4 +227,4 @@ def plot_error_gallery(images: np.ndarray, cams: np.ndarray, rows: list[dict], p
                                          f"{row['probability']:.2f}", color="tab:red" if wrong else "black")
         mosaic.put(r, 2 * c + 1, overlay_rgb(img, AttributionMap("grad-cam", cam)),
                    f"Grad-CAM\nloss {row['loss']:.2f}")
-    return mosaic.save(path, title, scale=1.25, fontsize=7)
+    return mosaic
