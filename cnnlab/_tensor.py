@@ -1,4 +1,16 @@
-"""``Tensor``: an ndarray with reverse-mode autograd and PyTorch's method names."""
+"""``Tensor``: an ndarray with reverse-mode autograd and PyTorch's method names.
+
+Arrays in and out (the one public way, for code outside the engine):
+
+- ``t.detach().numpy()`` is the array behind ``t``, shared, not copied (``t.numpy()`` alone
+  refuses a tensor that requires grad, as torch does). Writing into it changes ``t`` without
+  recording a graph: that is how optimizers and ``nn.init`` update parameters.
+- ``cnnlab.from_numpy(array)`` wraps an array as a Tensor, shared, not copied.
+
+Both cost well under a microsecond. ``Tensor._data`` and ``Tensor._wrap`` are private to the
+engine (this module, ``cnnlab/_ops/`` and ``cnnlab/autograd/``); tests/test_architecture.py
+checks that nothing else touches them.
+"""
 
 from __future__ import annotations
 
@@ -85,10 +97,17 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> "Tensor":
-        """Wrap an existing array without copying (internal)."""
+        """Wrap an existing array without copying (internal; outside the engine use
+        ``cnnlab.from_numpy``)."""
         t = cls.__new__(cls)
         t._data = array if isinstance(array, np.ndarray) else np.asarray(array)
-        t._init_graph(requires_grad)
+        if requires_grad:
+            t._init_graph(True)
+        else:  # the common case (every op output under no_grad, every detach), kept short
+            t.requires_grad = False
+            t.grad = None
+            t._ctx = None
+            t._retains_grad = False
         return t
 
     # ----------------------------------------------------------------- attributes
@@ -154,6 +173,11 @@ class Tensor:
 
     # ------------------------------------------------------------- conversions
     def numpy(self) -> np.ndarray:
+        """The array behind this tensor, shared (no copy); refused if it requires grad.
+
+        ``t.detach().numpy()`` works for any tensor and is the documented way to get an
+        array out of cnnlab.
+        """
         if self.requires_grad:
             raise RuntimeError(
                 "numpy(): this tensor requires grad; call tensor.detach().numpy() instead"
@@ -169,6 +193,7 @@ class Tensor:
         return self._data.tolist()
 
     def detach(self) -> "Tensor":
+        """A tensor sharing this tensor's memory, outside the graph (no copy)."""
         return Tensor._wrap(self._data)
 
     def clone(self) -> "Tensor":
@@ -263,8 +288,8 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if requires_grad and self._data.dtype.kind != "f":
-            raise RuntimeError(f"only floating point tensors can require gradients, got {self.dtype}")
-        self.requires_grad = requires_grad
+            raise RuntimeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
+        self.requires_grad = bool(requires_grad)
         return self
 
     # -------------------------------------------------- in-place (no graph)
@@ -585,6 +610,23 @@ class Tensor:
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """Wrap a NumPy array as a Tensor without copying; the tensor keeps the array's dtype.
+
+    The public way (``cnnlab.from_numpy``) for code outside the engine to make a tensor from
+    an array it computed. Writing into either one changes both.
+
+    Example:
+        >>> a = np.zeros(3, dtype=np.float32)
+        >>> t = cnnlab.from_numpy(a); a[0] = 1
+        >>> t
+        tensor([1., 0., 0.])
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._wrap(array)
 
 
 def _raw(value):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, from_numpy
 from ..autograd.function import Function
 from .activation import log_softmax
 
@@ -57,7 +57,7 @@ def _check_targets(op: str, input: Tensor, target: Tensor, ignore_index: int) ->
             f"{op}: expected class-index target of shape {text}{expected} for input of shape {shape}, "
             f"got {tuple(target.shape)}"
         )
-    t = target._data.astype(np.int64, copy=False)
+    t = target.detach().numpy().astype(np.int64, copy=False)
     classes = shape[1]
     bad = (t != ignore_index) & ((t < 0) | (t >= classes))
     if bad.any():
@@ -72,7 +72,7 @@ def _check_targets(op: str, input: Tensor, target: Tensor, ignore_index: int) ->
 def _check_weight(op: str, weight, classes: int):
     if weight is None:
         return None
-    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+    w = weight.detach().numpy() if isinstance(weight, Tensor) else np.asarray(weight)
     if w.shape != (classes,):
         raise ValueError(f"{op}: expected `weight` of shape ({classes},) (one per class), got {tuple(w.shape)}")
     return w
@@ -248,7 +248,7 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
         w = _check_weight("cross_entropy", weight, classes)
         shape = [1] * input.ndim
         shape[class_dim] = classes
-        logp = logp * Tensor._wrap(w.reshape(shape).astype(input.dtype))
+        logp = logp * from_numpy(w.reshape(shape).astype(input.dtype))
     loss = -(logp * target)
     if reduction == "none":
         return loss.sum(class_dim)
@@ -292,7 +292,7 @@ def nll_loss(
 
 def _pointwise_loss(op, input, target, size_average, reduce, reduction, weight, fn):
     reduction = _reduction(op, reduction, size_average, reduce)
-    target = target if isinstance(target, Tensor) else Tensor._wrap(np.asarray(target, dtype=input.dtype))
+    target = target if isinstance(target, Tensor) else from_numpy(np.asarray(target, dtype=input.dtype))
     try:
         np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
     except ValueError:
@@ -412,7 +412,7 @@ def binary_cross_entropy_with_logits(
     """
     op = "binary_cross_entropy_with_logits"
     reduction = _reduction(op, reduction, size_average, reduce)
-    target = target if isinstance(target, Tensor) else Tensor._wrap(np.asarray(target, dtype=input.dtype))
+    target = target if isinstance(target, Tensor) else from_numpy(np.asarray(target, dtype=input.dtype))
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
             f"{op}: target size {tuple(target.shape)} must be the same as input size {tuple(input.shape)}"
@@ -421,7 +421,7 @@ def binary_cross_entropy_with_logits(
     for name, t in (("weight", weight), ("pos_weight", pos_weight)):
         if t is None:
             continue
-        a = (t._data if isinstance(t, Tensor) else np.asarray(t)).astype(input.dtype, copy=False)
+        a = (t.detach().numpy() if isinstance(t, Tensor) else np.asarray(t)).astype(input.dtype, copy=False)
         try:
             np.broadcast_shapes(a.shape, tuple(input.shape))
         except ValueError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, from_numpy
 from ..autograd.function import Function
 
 _ALPHA_MODES = ("pytorch", "paper")
@@ -191,11 +191,11 @@ def batch_norm(
         )
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: running_mean and running_var must be given when training=False")
-    ones = Tensor._wrap(np.ones(channels, dtype=input.dtype))
-    zeros = Tensor._wrap(np.zeros(channels, dtype=input.dtype))
+    ones = from_numpy(np.ones(channels, dtype=input.dtype))
+    zeros = from_numpy(np.zeros(channels, dtype=input.dtype))
     return BatchNorm.apply(
         input, ones if weight is None else weight, zeros if bias is None else bias,
-        running_mean=None if running_mean is None else running_mean._data,
-        running_var=None if running_var is None else running_var._data,
+        running_mean=None if running_mean is None else running_mean.detach().numpy(),
+        running_var=None if running_var is None else running_var.detach().numpy(),
         training=bool(training), momentum=momentum, eps=eps,
     )

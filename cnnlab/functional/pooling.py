@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, from_numpy
 from ..autograd.function import Function
 from .conv import _pair, _positive, _windows
 
@@ -338,7 +338,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     def run(x):
         sink = [] if return_indices else None
         out = MaxPool2dOp.apply(x, kernel=kernel, stride=stride, pad=pad, dilation=dilation, ceil_mode=bool(ceil_mode), indices_out=sink)
-        return (out, Tensor._wrap(sink[0])) if return_indices else out
+        return (out, from_numpy(sink[0])) if return_indices else out
 
     return _batched(input, run)
 
@@ -425,6 +425,6 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     def run(x):
         sink = [] if return_indices else None
         out = AdaptiveMaxPool2dOp.apply(x, out_size=size, indices_out=sink)
-        return (out, Tensor._wrap(sink[0])) if return_indices else out
+        return (out, from_numpy(sink[0])) if return_indices else out
 
     return _batched(input, run)
