@@ -20,12 +20,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from ._dtype import DEFAULT_FLOAT, to_numpy_dtype
+from ._ops import activation as act
 from ._ops import arithmetic as ar
 from ._ops import indexing as ix
 from ._ops import reduction as rd
 from ._ops import shape as sh
 from ._ops import unary as un
-from .autograd.function import Function, run_backward
+from .autograd.function import register_tensor_type, run_backward
+from .autograd.grad_mode import is_grad_enabled
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
@@ -218,7 +220,7 @@ class Tensor:
             raise ValueError(f"to(): cnnlab runs on the CPU only, got device {device!r}")
         if dtype is None or to_numpy_dtype(dtype) == self._data.dtype:
             return self
-        return _Cast.apply(self, dtype=to_numpy_dtype(dtype))
+        return un.Cast.apply(self, dtype=to_numpy_dtype(dtype))
 
     def type(self, dtype) -> "Tensor":
         return self.to(dtype)
@@ -337,8 +339,6 @@ class Tensor:
     def _augmented(self, other, fn, out_of_place):
         """``x op= y``: in place when no graph is being recorded through ``x`` (e.g. an
         optimizer step under ``no_grad``), as in PyTorch; otherwise a new graph node."""
-        from .autograd.grad_mode import is_grad_enabled
-
         if not (self.requires_grad and is_grad_enabled()):
             fn(self._data, _raw(other), out=self._data, casting="same_kind")
             return self
@@ -428,29 +428,19 @@ class Tensor:
         return ar.Minimum.apply(self, other)
 
     def relu(self):
-        from .functional import relu
-
-        return relu(self)
+        return act.ReLU.apply(self)
 
     def sigmoid(self):
-        from .functional import sigmoid
-
-        return sigmoid(self)
+        return act.Sigmoid.apply(self)
 
     def tanh(self):
-        from .functional import tanh
-
-        return tanh(self)
+        return act.Tanh.apply(self)
 
     def softmax(self, dim):
-        from .functional import softmax
-
-        return softmax(self, dim)
+        return act.Softmax.apply(self, dim=act.softmax_dim(dim, self.shape, "softmax"))
 
     def log_softmax(self, dim):
-        from .functional import log_softmax
-
-        return log_softmax(self, dim)
+        return act.LogSoftmax.apply(self, dim=act.softmax_dim(dim, self.shape, "log_softmax"))
 
     # ------------------------------------------------------------ comparisons
     def _compare(self, other, fn):
@@ -601,8 +591,6 @@ class Tensor:
 
     def __setitem__(self, index, value):
         if self.requires_grad and self.is_leaf:
-            from .autograd.grad_mode import is_grad_enabled
-
             if is_grad_enabled():
                 raise RuntimeError("a leaf tensor that requires grad cannot be modified in place")
         self._data[_index_arg(index)] = _raw(value)
@@ -649,10 +637,4 @@ def _index_arg(index):
     return index
 
 
-class _Cast(Function):
-    def forward(self, a, dtype=None):
-        self.source = a.dtype
-        return a.astype(dtype)
-
-    def backward(self, grad):
-        return grad.astype(self.source) if self.source.kind == "f" else None
+register_tensor_type(Tensor, as_tensor_like)
