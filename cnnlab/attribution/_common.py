@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, from_numpy
 from ..autograd.grad_mode import enable_grad, no_grad
 
 # rows of (perturbed or scaled) inputs sent through the model at once: the per-row work is
@@ -66,7 +66,7 @@ def as_targets(target, n: int, num_classes: int) -> np.ndarray:
 def logits(model, x: np.ndarray) -> np.ndarray:
     """The model's outputs (N, K) without a graph, checked to be a classifier's scores."""
     with no_grad():
-        out = model(Tensor._wrap(x)).numpy()
+        out = model(from_numpy(x)).numpy()
     if out.ndim != 2:
         raise ValueError(f"attribution needs a classifier with outputs of shape (N, classes); "
                          f"{type(model).__name__} gave shape {out.shape}")
@@ -90,12 +90,12 @@ def input_gradients(model, x: np.ndarray, target: np.ndarray) -> np.ndarray:
     """
     grads = np.empty_like(x)
     for lo in range(0, len(x), ROWS_PER_PASS):
-        rows = Tensor._wrap(np.array(x[lo:lo + ROWS_PER_PASS]), requires_grad=True)
+        rows = from_numpy(np.array(x[lo:lo + ROWS_PER_PASS])).requires_grad_()
         with enable_grad():
             out = model(rows)
             onehot = np.zeros(out.shape, dtype=out.dtype)
             onehot[np.arange(len(onehot)), target[lo:lo + ROWS_PER_PASS]] = 1
-            out.backward(Tensor._wrap(onehot))
+            out.backward(from_numpy(onehot))
         grads[lo:lo + ROWS_PER_PASS] = rows.grad.numpy()
     return grads
 
@@ -109,4 +109,4 @@ def prepare(model, x, target):
 
 def result(array: np.ndarray) -> Tensor:
     """The one place an attribution array becomes the returned Tensor (no grad)."""
-    return Tensor._wrap(np.ascontiguousarray(array))
+    return from_numpy(np.ascontiguousarray(array))
