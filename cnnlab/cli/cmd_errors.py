@@ -94,7 +94,8 @@ def _run(args) -> int:
             raise CLIError(f"--layer {layer!r}: {str(e).split(': ', 1)[-1]}") from None
         cams = upsample(cams, data.inputs.shape[2:]).numpy()
         plot_error_gallery(data.images[idx], cams, [r.as_dict(classes) for r in rows],
-                           os.path.join(args.out, "errors.png"), title=f"{info.model} on {info.dataset}: {title}")
+                           os.path.join(args.out, "errors.png"),
+                           title=f"{info.model} on {info.dataset}: {title}; Grad-CAM of {layer}, predicted class")
     with open(os.path.join(args.out, "errors.json"), "w") as f:
         json.dump(report, f, indent=1)
     print(f"{info.model} on {info.dataset} ({args.split}, {len(analysis)} images): accuracy "
