@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import as_targets, frozen, logits, result
+from ._common import as_batch, as_targets, frozen, logits, result
 from .._tensor import Tensor
 
 
@@ -44,7 +44,6 @@ def grad_cam(model, x, target, layer) -> Tensor:
         >>> heat = upsample(cam, x.shape[-2:])                   # (N, 28, 28)
     """
     from ..inspect import trace
-    from ._common import as_batch
 
     name = layer_name(model, layer)
     a = as_batch(x)

@@ -38,17 +38,17 @@ def _target(text, classes: list[str]) -> int:
 
 
 def run(args) -> int:
-    import numpy as np
-
     if args.method not in METHOD_CHOICES:
         raise CLIError(f"--method {args.method!r}: expected one of {', '.join(METHOD_CHOICES)}")
     try:
-        return _run(args, np)
+        return _run(args)
     except (ValueError, FileNotFoundError) as e:
         raise CLIError(str(e)) from None
 
 
-def _run(args, np) -> int:
+def _run(args) -> int:
+    import numpy as np
+
     from ..attribution.cam import layer_name
     from ..inspect import forward, probabilities
     from ..viz.attribution import METHODS, attribution_maps, plot_attributions
