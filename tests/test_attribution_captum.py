@@ -72,9 +72,10 @@ def test_occlusion(seed):
     c, h, w = twin.input_shape
     window = (int(rng.integers(1, c + 1)), int(rng.integers(1, 6)), int(rng.integers(1, 6)))
     stride = tuple(int(rng.integers(1, k + 1)) for k in window)
-    baseline = float(rng.normal()) if seed % 2 else 0.0
+    baseline = [0.0, float(rng.normal()), rng.standard_normal(x.shape).astype(np.float32)][seed % 3]
     expected = captum_attr.Occlusion(twin.theirs).attribute(
-        torch.from_numpy(x), sliding_window_shapes=window, strides=stride, baselines=baseline,
+        torch.from_numpy(x), sliding_window_shapes=window, strides=stride,
+        baselines=baseline if isinstance(baseline, float) else torch.from_numpy(baseline),
         target=_torch_target(target))
     ours = attribution.occlusion(twin.ours, x, target, window=window, stride=stride, baseline=baseline)
     # a drop is a difference of two logits: rounding is relative to the logits, not to the drop
