@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from itertools import chain
+from pathlib import Path
 
 import numpy as np
 
@@ -87,6 +88,14 @@ def _value_info(onnx, name: str, t, batch: int, dynamic: bool):
     return onnx.helper.make_tensor_value_info(name, dtype, shape)
 
 
+def _add_initializer(onnx, graph, name: str, array: np.ndarray) -> None:
+    t = graph.initializer.add()
+    t.name = name
+    t.data_type = onnx.helper.np_dtype_to_tensor_dtype(array.dtype)
+    t.dims.extend(array.shape)
+    t.raw_data = np.asarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
+
+
 def _rename(nodes, old: str, new: str) -> None:
     for node in nodes:
         for seq in (node.input, node.output):
@@ -125,13 +134,14 @@ def to_onnx(model: nn.Module, example_input, *, dynamic_batch: bool = True, inte
         outputs += [_value_info(onnx, v, t, n, dynamic_batch) for v, t in layers if v != final]
     graph = onnx.helper.make_graph(
         b.nodes, type(model).__name__, [_value_info(onnx, "input", x, n, dynamic_batch)], outputs,
-        initializer=[onnx.numpy_helper.from_array(a, k) for k, a in b.initializers.items()],
     )
     opsets = [onnx.helper.make_opsetid("", opset)]
     proto = onnx.helper.make_model(graph, opset_imports=opsets, producer_name="cnnlab",
                                    producer_version=cnnlab.__version__,
                                    ir_version=onnx.helper.find_min_ir_version_for(opsets))
     proto.doc_string = f"{type(model).__name__} exported by cnnlab {cnnlab.__version__}"
+    for name, array in b.initializers.items():  # added in place: make_graph would copy every weight twice
+        _add_initializer(onnx, proto.graph, name, array)
     props = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()}
     if props:
         onnx.helper.set_model_props(proto, props)
@@ -167,10 +177,11 @@ def export(model: nn.Module, example_input, path: str | os.PathLike, *, dynamic_
     proto = to_onnx(model, example_input, dynamic_batch=dynamic_batch, intermediates=intermediates,
                     opset=opset, metadata=metadata)
     onnx = require_onnx("cnnlab.onnx.export")
+    data = proto.SerializeToString()  # once: the checker and the file share the bytes
     try:
-        onnx.checker.check_model(proto, full_check=True)
+        onnx.checker.check_model(data, full_check=True)
     except onnx.checker.ValidationError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ExportError(f"cnnlab.onnx.export: the graph of {type(model).__name__} fails onnx.checker: {first}") from None
-    onnx.save(proto, os.fspath(path))
+    Path(path).write_bytes(data)
     return proto

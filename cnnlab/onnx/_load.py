@@ -253,26 +253,35 @@ def load(path: str | os.PathLike) -> GraphModule:
         proto = onnx.load_model_from_string(data)
     except Exception as e:  # protobuf raises its own DecodeError (and RuntimeWarning-free ValueErrors)
         raise LoadError(f"cnnlab.onnx.load: {str(p)!r} is not an ONNX model (cannot parse it: {_first_line(e)})") from None
-    return from_onnx(proto, source=str(p))
+    return from_onnx(proto, source=str(p), _serialized=data)
+
+
+_NEED_RANKS = {"BatchNormalization", "GlobalAveragePool", "GlobalMaxPool", "Softmax", "LogSoftmax"}
 
 
 def _ranks(onnx, proto) -> dict:
-    try:
-        proto = onnx.shape_inference.infer_shapes(proto)
-    except Exception:  # shapes only refine a few choices (BatchNorm1d/2d); a graph without them still loads
-        pass
+    """Rank of each value, from shape inference on the graph without its weights' data (fast)."""
     g = proto.graph
+    if not any(n.op_type in _NEED_RANKS for n in g.node):
+        return {}
+    weights = [onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in g.initializer]
+    light = onnx.helper.make_graph(g.node, g.name, list(g.input) + weights, g.output)
+    model = onnx.helper.make_model(light, opset_imports=proto.opset_import, ir_version=proto.ir_version)
+    try:
+        g = onnx.shape_inference.infer_shapes(model).graph
+    except Exception:  # ranks only refine a few choices (BatchNorm1d or 2d); a graph without them still loads
+        return {}
     return {vi.name: len(vi.type.tensor_type.shape.dim) for vi in chain(g.input, g.value_info, g.output)
             if vi.type.tensor_type.HasField("shape")}
 
 
-def from_onnx(proto, source: str = "the ONNX model") -> GraphModule:
+def from_onnx(proto, source: str = "the ONNX model", *, _serialized: bytes | None = None) -> GraphModule:
     """Build a cnnlab model from an ``onnx.ModelProto``; see ``load``."""
     onnx = require_onnx("cnnlab.onnx.load")
     if not proto.graph.output:
         raise LoadError(f"cnnlab.onnx.load: {source!r} is not an ONNX model (its graph has no outputs)")
     try:
-        onnx.checker.check_model(proto)
+        onnx.checker.check_model(_serialized if _serialized is not None else proto)
     except Exception as e:
         raise LoadError(f"cnnlab.onnx.load: {source!r} is not a valid ONNX model: {_first_line(e)}") from None
     g = proto.graph
