@@ -44,16 +44,46 @@ def _gemm(args, attrs):
 
 
 def _reduce_max(args, attrs):
-    axes = attrs.get("axes")
-    if axes is None and len(args) > 1 and args[1] is not None:
-        axes = [int(a) for a in args[1].detach().numpy()]
-    x = args[0]
-    return x.amax(dim=tuple(axes) if axes is not None else None, keepdim=bool(attrs.get("keepdims", 1)))
+    x, axes = args[0], _axes(args, attrs)
+    return x.amax(dim=tuple(axes) if axes else None, keepdim=bool(attrs.get("keepdims", 1)))
 
 
 def _transpose(args, attrs):
     x = args[0]
     return x.permute(*attrs.get("perm", list(range(x.ndim))[::-1]))
+
+
+def _axes(args, attrs) -> list[int]:
+    if "axes" in attrs:  # opsets before 13 (Unsqueeze/Squeeze) or 18 (Reduce*) keep axes as an attribute
+        return [int(a) for a in attrs["axes"]]
+    return [int(a) for a in args[1].detach().numpy()] if len(args) > 1 and args[1] is not None else []
+
+
+def _unsqueeze(args, attrs):
+    x, axes = args[0], _axes(args, attrs)
+    rank = x.ndim + len(axes)
+    shape = list(x.shape)
+    for a in sorted(a % rank for a in axes):
+        shape.insert(a, 1)
+    return x.reshape(tuple(shape))
+
+
+def _squeeze(args, attrs):
+    x, axes = args[0], _axes(args, attrs)
+    axes = {a % x.ndim for a in axes} if axes else {d for d, n in enumerate(x.shape) if n == 1}
+    return x.reshape(tuple(n for d, n in enumerate(x.shape) if d not in axes))
+
+
+def _shape(args, attrs):
+    shape = args[0].shape[attrs.get("start", 0): attrs.get("end", None)]
+    return cnnlab.from_numpy(np.array(shape, dtype=np.int64))
+
+
+def _gather(args, attrs):
+    data, index, axis = args[0], args[1].detach().numpy().astype(np.int64), attrs.get("axis", 0)
+    if data.dtype.kind != "f":  # shape arithmetic: plain NumPy
+        return cnnlab.from_numpy(np.asarray(np.take(data.detach().numpy(), index, axis=axis)))
+    return data[(slice(None),) * (axis % data.ndim) + (index,)]
 
 
 FUNCTIONS = {
@@ -68,6 +98,10 @@ FUNCTIONS = {
     "Gemm": _gemm,
     "ReduceMax": _reduce_max,
     "Transpose": _transpose,
+    "Unsqueeze": _unsqueeze,
+    "Squeeze": _squeeze,
+    "Shape": _shape,
+    "Gather": _gather,
 }
 
 

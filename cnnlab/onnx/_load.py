@@ -89,6 +89,13 @@ def _attr_value(onnx, a):
     return v
 
 
+def _fold(op_type: str, attrs: dict, inputs, constants: dict) -> np.ndarray:
+    """Compute a node whose inputs are all constants once, at load time (shape arithmetic)."""
+    args = [cnnlab.from_numpy(np.array(constants[i], copy=True)) if i else None for i in inputs]
+    with cnnlab.no_grad():
+        return np.array(FUNCTIONS[op_type](args, attrs).detach().numpy(), copy=True)
+
+
 def _copy(param, array) -> None:
     with cnnlab.no_grad():
         param.copy_(cnnlab.from_numpy(np.ascontiguousarray(array, dtype=param.dtype)))
@@ -311,6 +318,9 @@ def from_onnx(proto, source: str = "the ONNX model", *, _serialized: bytes | Non
             module = build(n) if build else None
             if module is not None:
                 ins = [node.input[0]]
+            elif node.op_type in FUNCTIONS and all(not i or i in constants for i in node.input):
+                constants[node.output[0]] = _fold(node.op_type, n.attrs, node.input, constants)
+                continue
             elif node.op_type in FUNCTIONS:
                 slots = [("" if not i else i if i in constants else None) for i in node.input]
                 module = OnnxOp(node.op_type, n.attrs, slots, constants)
