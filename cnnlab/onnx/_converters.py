@@ -125,7 +125,9 @@ def _adaptive(op: str):
             raise _fail(name, m, f"{h}×{w} → {oh}×{ow} needs windows of unequal size; ONNX pools with one "
                                  "kernel (use an output size that divides the input)")
         k = [h // oh, w // ow]
-        return b.node(op, [ins[0]], name, kernel_shape=k, strides=k)
+        extra = {"count_include_pad": 0} if op == "AveragePool" else {"dilations": [1, 1]}
+        # the attributes the pooling layers write, so that a loaded copy exports the same graph
+        return b.node(op, [ins[0]], name, kernel_shape=k, strides=k, pads=[0, 0, 0, 0], ceil_mode=0, **extra)
     return convert
 
 

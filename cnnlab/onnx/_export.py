@@ -80,6 +80,15 @@ def _as_array(example) -> np.ndarray:
     return arr
 
 
+def _inferred(onnx, b: GraphBuilder, input_info, opset: int) -> dict:
+    """Value infos of every node output, from shape inference on the graph without weight data."""
+    weights = [onnx.helper.make_tensor_value_info(k, onnx.helper.np_dtype_to_tensor_dtype(a.dtype), a.shape)
+               for k, a in b.initializers.items()]
+    graph = onnx.helper.make_graph(b.nodes, "shapes", [input_info] + weights, [])
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)])
+    return {vi.name: vi for vi in onnx.shape_inference.infer_shapes(model, strict_mode=True).graph.value_info}
+
+
 def _value_info(onnx, name: str, t, batch: int, dynamic: bool):
     shape = list(t.shape)
     if dynamic and shape and shape[0] == batch:
@@ -112,7 +121,7 @@ def to_onnx(model: nn.Module, example_input, *, dynamic_batch: bool = True, inte
     if not isinstance(model, nn.Module):
         raise TypeError(f"cnnlab.onnx.export: `model` must be a cnnlab nn.Module, got {type(model).__name__}")
     example = _as_array(example_input)
-    x, out, calls = trace(model, example, CONVERTERS)
+    x, outs, calls = trace(model, example, CONVERTERS)
     constant_names = {id(t): n for n, t in chain(model.named_parameters(), model.named_buffers()) if t is not None}
     b = GraphBuilder(onnx, opset, dynamic_batch, constant_names)
     b.node_names.update(("input", "output"))
@@ -123,15 +132,30 @@ def to_onnx(model: nn.Module, example_input, *, dynamic_batch: bool = True, inte
         value = converter_for(call.module, CONVERTERS)(b, call.name, call.module, ins, call)
         b.bind(call.output, value)
         layers.append((value, call.output))
-    final = _value(b, out, "output")
+    final = _value(b, outs[0], "output")
     if final == "input":
         b.node("Identity", ["input"], "output")
     else:
         _rename(b.nodes, final, "output")
+    returned = [("output", outs[0])]
+    for i, t in enumerate(outs[1:], 1):  # a model returning several tensors (a loaded graph with intermediates)
+        v = _value(b, t, f"output{i}")
+        if v in ("input", final) or v in dict(returned):
+            v = b.node("Identity", [v if v != final else "output"], f"output{i}")
+        returned.append((v, t))
     n = example.shape[0]
-    outputs = [_value_info(onnx, "output", out, n, dynamic_batch)]
-    if intermediates:
-        outputs += [_value_info(onnx, v, t, n, dynamic_batch) for v, t in layers if v != final]
+    outputs = [_value_info(onnx, v, t, n, dynamic_batch) for v, t in returned]
+    if intermediates:  # every node's output, in node order: each layer's activation and what lies between
+        listed, inner = {v for v, _ in returned}, []
+        for node in b.nodes:
+            for v in node.output:
+                if v not in listed:
+                    listed.add(v)
+                    outputs.append(_value_info(onnx, v, b.tensors[v], n, dynamic_batch) if v in b.tensors else v)
+                    inner += [] if v in b.tensors else [v]
+        if inner:  # values inside a layer's group of nodes (Maxout's pieces): shapes from shape inference
+            found = _inferred(onnx, b, _value_info(onnx, "input", x, n, dynamic_batch), opset)
+            outputs = [found[o] if isinstance(o, str) else o for o in outputs]
     graph = onnx.helper.make_graph(
         b.nodes, type(model).__name__, [_value_info(onnx, "input", x, n, dynamic_batch)], outputs,
     )
@@ -159,8 +183,9 @@ def export(model: nn.Module, example_input, path: str | os.PathLike, *, dynamic_
         path: the ``.onnx`` file to write.
         dynamic_batch: dim 0 of the input and outputs is symbolic (``batch``), so any batch
             size runs (default True); False fixes it to the example's.
-        intermediates: also output every layer's activation, named after the layer (the last
-            layer's is ``output``) (default False).
+        intermediates: also output every node's value: each layer's activation, named after
+            the layer (the last layer's is ``output``), and the tensor ops between layers
+            (default False).
         opset: ONNX opset of the default domain, 13 or newer (default 17).
         metadata: key → value written to the file's ``metadata_props`` (strings as they are,
             anything else as JSON), e.g. ``{"classes": [...], "preprocess": {...}}``.

@@ -25,6 +25,7 @@ class GraphBuilder:
         self.nodes: list = []
         self.initializers: dict[str, np.ndarray] = {}
         self.values: dict[int, str] = {}      # id(Tensor) → value name
+        self.tensors: dict[str, object] = {}  # value name → the traced Tensor (for output shapes)
         self.keep: list = []                  # tensors whose ids are in `values` stay alive
         self.node_names: set[str] = set()
         self.constant_names = constant_names
@@ -41,6 +42,7 @@ class GraphBuilder:
 
     def bind(self, tensor, name: str) -> None:
         self.values[id(tensor)] = name
+        self.tensors[name] = tensor
         self.keep.append(tensor)
 
     def init(self, name: str, array, *, source=None) -> str:

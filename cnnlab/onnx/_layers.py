@@ -7,6 +7,7 @@ import numpy as np
 
 import cnnlab
 
+from .. import functional as F
 from .. import nn
 
 
@@ -86,6 +87,27 @@ def _gather(args, attrs):
     return data[(slice(None),) * (axis % data.ndim) + (index,)]
 
 
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
+
+
+def _pad(args, attrs):
+    x = args[0]
+    pads = [int(p) for p in (attrs["pads"] if "pads" in attrs else args[1].detach().numpy())]  # attr before opset 11
+    if len(args) > 3 and args[3] is not None:
+        raise ValueError("Pad: the axes input (opset 18) is not supported; pads must cover every dim")
+    value = attrs.get("value", 0.0) if len(args) < 3 or args[2] is None else float(args[2].detach().numpy())
+    mode = attrs.get("mode", "constant")
+    if mode not in _PAD_MODES:
+        raise ValueError(f"Pad: unknown mode {mode!r}; valid: {', '.join(_PAD_MODES)}")
+    rank = len(pads) // 2
+    torch_order = []  # cnnlab.functional.pad takes (before, after) pairs from the last dim backwards
+    for d in reversed(range(rank)):
+        torch_order += [pads[d], pads[d + rank]]
+    while len(torch_order) > 2 and torch_order[-2:] == [0, 0]:
+        torch_order = torch_order[:-2]
+    return F.pad(x, tuple(torch_order), mode=_PAD_MODES[mode], value=value if mode == "constant" else None)
+
+
 FUNCTIONS = {
     "Add": _binary(lambda a, b: a + b),
     "Sub": _binary(lambda a, b: a - b),
@@ -102,6 +124,7 @@ FUNCTIONS = {
     "Squeeze": _squeeze,
     "Shape": _shape,
     "Gather": _gather,
+    "Pad": _pad,
 }
 
 

@@ -84,6 +84,8 @@ def _attr_value(onnx, a):
         return v.decode()
     if isinstance(v, onnx.TensorProto):
         return onnx.numpy_helper.to_array(v)
+    if isinstance(v, onnx.GraphProto) or (isinstance(v, list) and v and not isinstance(v[0], (int, float, bytes, str))):
+        return v  # subgraphs (If, Loop) and lists of tensors: no op cnnlab builds takes them
     if not isinstance(v, (int, float, str)):
         v = [x.decode() if isinstance(x, bytes) else x for x in v]
     return v
@@ -121,10 +123,14 @@ def _gemm(n: _Node):
     if n.attr("transA", 0) or b is None or b.ndim != 2 or (n.input(2) and c is None):
         return None  # not a fixed linear layer: run it as an OnnxOp
     w = (b if n.attr("transB", 0) else b.T) * np.asarray(n.attr("alpha", 1.0), b.dtype)
-    m = nn.Linear(w.shape[1], w.shape[0], bias=c is not None, dtype=w.dtype)
-    _copy(m.weight, w)
+    # Built 1×1 and given the file's weights: initialising AlexNet's fc6 (37M weights) only to
+    # overwrite it would double the load time.
+    m = nn.Linear(1, 1, bias=c is not None, dtype=w.dtype)
+    m.in_features, m.out_features = w.shape[1], w.shape[0]
+    m.weight = nn.Parameter(cnnlab.from_numpy(np.ascontiguousarray(w)))
     if c is not None:
-        _copy(m.bias, np.broadcast_to(c * np.asarray(n.attr("beta", 1.0), c.dtype), (w.shape[0],)))
+        bias = np.broadcast_to(c * np.asarray(n.attr("beta", 1.0), c.dtype), (w.shape[0],))
+        m.bias = nn.Parameter(cnnlab.from_numpy(np.array(bias, dtype=w.dtype)))
     return m
 
 

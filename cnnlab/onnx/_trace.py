@@ -38,7 +38,7 @@ def converter_for(module, converters: dict):
 
 
 def trace(model: nn.Module, example, converters: dict) -> tuple[object, object, list[Call]]:
-    """Run ``model`` once in eval mode on a copy of ``example``; returns (input, output, calls).
+    """Run ``model`` once in eval mode on a copy of ``example``; returns (input, outputs, calls).
 
     The model's train/eval flags are restored afterwards.
     """
@@ -67,8 +67,10 @@ def trace(model: nn.Module, example, converters: dict) -> tuple[object, object, 
             h.remove()
         for m, mode in modes:
             m.training = mode
-    if not isinstance(out, cnnlab.Tensor):
+    outs = out if isinstance(out, tuple) else (out,)
+    if not outs or not all(isinstance(o, cnnlab.Tensor) for o in outs):
         raise TypeError(
-            f"cnnlab.onnx.export: {type(model).__name__}.forward must return one Tensor, got {type(out).__name__}"
+            f"cnnlab.onnx.export: {type(model).__name__}.forward must return a Tensor or a tuple of Tensors, "
+            f"got {type(out).__name__}"
         )
-    return x, out, calls
+    return x, outs, calls
