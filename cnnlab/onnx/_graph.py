@@ -55,7 +55,8 @@ class GraphBuilder:
                 return name
             name = self.unique(name)
         self.node_names.add(name)
-        self.initializers[name] = np.array(array, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
+        # no copy: the weights are written out before the model can change (ascontiguousarray would make 0-d 1-d)
+        self.initializers[name] = array if array.flags.c_contiguous else np.array(array, order="C")
         if source is not None:
             self._by_id[id(source)] = name
             self.keep.append(source)

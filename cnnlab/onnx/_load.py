@@ -122,7 +122,9 @@ def _gemm(n: _Node):
     b, c = n.const(1, required=False), n.const(2, required=False)
     if n.attr("transA", 0) or b is None or b.ndim != 2 or (n.input(2) and c is None):
         return None  # not a fixed linear layer: run it as an OnnxOp
-    w = (b if n.attr("transB", 0) else b.T) * np.asarray(n.attr("alpha", 1.0), b.dtype)
+    w = b if n.attr("transB", 0) else b.T
+    if n.attr("alpha", 1.0) != 1.0:
+        w = w * np.asarray(n.attr("alpha"), b.dtype)
     # Built 1×1 and given the file's weights: initialising AlexNet's fc6 (37M weights) only to
     # overwrite it would double the load time.
     m = nn.Linear(1, 1, bias=c is not None, dtype=w.dtype)
