@@ -108,10 +108,12 @@ def _conv(n: _Node):
     w, bias = n.const(1), n.const(2, required=False)
     if w.ndim != 4:
         raise _Unsupported(f"only 2-D convolution (weight of rank 4), got rank {w.ndim}")
-    group = int(n.attr("group", 1))
-    m = nn.Conv2d(w.shape[1] * group, w.shape[0], kernel_size=tuple(w.shape[2:]), stride=n.pair("strides", 1),
-                  padding=n.pads(), dilation=n.pair("dilations", 1), groups=group, bias=bias is not None,
-                  dtype=w.dtype)
+    group, stride, dilation = int(n.attr("group", 1)), n.pair("strides", 1), n.pair("dilations", 1)
+    total = [d * (k - 1) for d, k in zip(dilation, w.shape[2:])]
+    same = [t // 2 for t in total] + [t - t // 2 for t in total]  # cnnlab's padding='same': the extra one after
+    padding = "same" if stride == (1, 1) and list(n.attr("pads", [])) == same and same[:2] != same[2:] else n.pads()
+    m = nn.Conv2d(w.shape[1] * group, w.shape[0], kernel_size=tuple(w.shape[2:]), stride=stride, padding=padding,
+                  dilation=dilation, groups=group, bias=bias is not None, dtype=w.dtype)
     _copy(m.weight, w)
     if bias is not None:
         _copy(m.bias, bias)
