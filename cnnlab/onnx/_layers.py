@@ -196,6 +196,6 @@ class GraphModule(nn.Module):
         env = dict(self._constants)
         env.update(zip(self.input_names, inputs))
         for name, ins, out in self._steps:
-            env[out] = self._modules[name](*(env[i] for i in ins))
+            env[out] = getattr(self, name)(*(env[i] for i in ins))
         results = tuple(env[o] for o in self.output_names)
         return results[0] if len(results) == 1 else results

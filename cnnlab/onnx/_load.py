@@ -292,6 +292,27 @@ def _ranks(onnx, proto) -> dict:
             if vi.type.tensor_type.HasField("shape")}
 
 
+def _build(onnx, node, constants: dict, opset: int, ranks: dict, used: set):
+    """(module, run-time input names) for one node, or None for a constant (added to ``constants``)."""
+    if node.domain not in ("", "ai.onnx"):
+        raise _Unsupported(f"domain {node.domain!r}")
+    n = _Node(onnx, node, constants, opset, ranks, used)
+    if node.op_type == "Constant":
+        constants[node.output[0]] = np.asarray(next(iter(n.attrs.values())))
+        return None
+    build = _BUILDERS.get(node.op_type)
+    module = build(n) if build else None
+    if module is not None:
+        return module, [node.input[0]]
+    if node.op_type not in FUNCTIONS:
+        raise _Unsupported(_WHY_NOT.get(node.op_type, ""))
+    if all(not i or i in constants for i in node.input):  # shape arithmetic on constants: once, now
+        constants[node.output[0]] = _fold(node.op_type, n.attrs, node.input, constants)
+        return None
+    slots = [("" if not i else i if i in constants else None) for i in node.input]
+    return OnnxOp(node.op_type, n.attrs, slots, constants), [i for i, s in zip(node.input, slots) if s is None]
+
+
 def from_onnx(proto, source: str = "the ONNX model", *, _serialized: bytes | None = None) -> GraphModule:
     """Build a cnnlab model from an ``onnx.ModelProto``; see ``load``."""
     onnx = require_onnx("cnnlab.onnx.load")
@@ -311,37 +332,19 @@ def from_onnx(proto, source: str = "the ONNX model", *, _serialized: bytes | Non
     for index, node in enumerate(g.node):
         name = base = node.name or f"{node.op_type}_{index}"
         k = 1
-        while name in names:
+        while name in names:  # node names become module names: they must be unique
             k += 1
             name = f"{base}:{k}"
         names.add(name)
         try:
-            if node.domain not in ("", "ai.onnx"):
-                raise _Unsupported(f"domain {node.domain!r}")
-            if node.op_type == "Constant":
-                n = _Node(onnx, node, constants, opset, ranks, used)
-                values = [v for v in n.attrs.values()]
-                constants[node.output[0]] = np.asarray(values[0])
-                continue
-            n = _Node(onnx, node, constants, opset, ranks, used)
-            build = _BUILDERS.get(node.op_type)
-            module = build(n) if build else None
-            if module is not None:
-                ins = [node.input[0]]
-            elif node.op_type in FUNCTIONS and all(not i or i in constants for i in node.input):
-                constants[node.output[0]] = _fold(node.op_type, n.attrs, node.input, constants)
-                continue
-            elif node.op_type in FUNCTIONS:
-                slots = [("" if not i else i if i in constants else None) for i in node.input]
-                module = OnnxOp(node.op_type, n.attrs, slots, constants)
-                ins = [i for i, s in zip(node.input, slots) if s is None]
-            else:
-                raise _Unsupported(_WHY_NOT.get(node.op_type, ""))
+            built = _build(onnx, node, constants, opset, ranks, used)
         except (_Unsupported, ValueError, TypeError) as e:
             problems.append(f"{node.op_type} {name!r}" + (f" ({e})" if str(e) else ""))
             continue
-        runtime_constants.update({i: constants[i] for i in ins if i in constants})
-        steps.append((name, module, ins, node.output[0]))
+        if built is not None:
+            module, ins = built
+            runtime_constants.update({i: constants[i] for i in ins if i in constants})
+            steps.append((name, module, ins, node.output[0]))
     if problems:
         more = f"; and {len(problems) - _MAX_LISTED} more" if len(problems) > _MAX_LISTED else ""
         raise LoadError(
