@@ -326,6 +326,18 @@ def test_bad_files_get_one_line(kind, needle, tmp_path):
     assert "\n" not in msg and str(path) in msg and needle in msg, msg
 
 
+def test_cnnlab_imports_and_the_cli_explains_without_onnx(tmp_path):
+    cnnlab.manual_seed(0)
+    ckpt = tmp_path / "c.safetensors"
+    save_checkpoint(ckpt, models.create("iris-mlp"), model_name="iris-mlp", model_config={})
+    code = ("import sys; sys.modules['onnx'] = sys.modules['onnxruntime'] = None\n"
+            "import cnnlab, cnnlab.onnx\nfrom cnnlab.cli import main\n"
+            f"sys.exit(main(['export', {str(ckpt)!r}]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "pip install 'cnnlab[onnx]'" in done.stderr, done.stderr
+
+
 def test_missing_file_and_missing_package(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         connx.load(tmp_path / "nope.onnx")
