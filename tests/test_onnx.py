@@ -176,7 +176,12 @@ def test_node_names_metadata_and_dynamic_batch(tmp_path):
                                                  "fc1", "relu:3", "dropout", "fc2"]
     props = {p.key: p.value for p in onnx.load(str(tmp_path / "m.onnx")).metadata_props}
     assert json.loads(props["classes"]) == meta["classes"] and json.loads(props["preprocess"]) == meta["preprocess"]
-    assert connx.load(tmp_path / "m.onnx").metadata["classes"] == props["classes"]
+    loaded = connx.load(tmp_path / "m.onnx")
+    assert loaded.metadata["classes"] == props["classes"]
+    fresh = models.create("mnist-cnn")  # modules named after nodes named after modules: the same state_dict keys
+    fresh.load_state_dict(loaded.state_dict())
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(fresh.state_dict().values(),
+                                                                     model.state_dict().values()))
     dims = proto.graph.input[0].type.tensor_type.shape.dim
     assert dims[0].dim_param == "batch" and [d.dim_value for d in dims[1:]] == [1, 28, 28]
     fixed = connx.to_onnx(model, np.zeros((3, 1, 28, 28), np.float32), dynamic_batch=False)
