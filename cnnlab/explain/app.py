@@ -88,7 +88,7 @@ def parse_json_body(raw: bytes):
     if depth > MAX_JSON_DEPTH:
         raise ExplainError(f"the JSON body is nested {depth:,} levels deep; the limit is {MAX_JSON_DEPTH}")
     try:
-        return json.loads(raw or b"null", parse_constant=_refuse_constant)
+        return json.loads(raw.decode("utf-8") if raw else "null", parse_constant=_refuse_constant)
     except UnicodeDecodeError:
         raise ExplainError("the request body is not valid JSON: it is not UTF-8 text") from None
     except (ValueError, RecursionError) as e:

@@ -100,7 +100,8 @@ class TraceStore:
     cannot meet "unknown input_id", however many inputs the others run.
 
     Args:
-        max_bytes: the budget for traces no client holds (a trace of mnist-cnn is ~0.2 MB).
+        max_bytes: the arrays of all traces kept (a trace of mnist-cnn is ~0.2 MB); traces that no
+            client holds are dropped, least recent first, to stay within it.
         per_client: traces each client holds (the page needs 2: the current and the shifted input).
         max_clients: clients whose traces are held; the least recent one is forgotten beyond it.
     """
@@ -291,7 +292,8 @@ class Explainer:
         """Drawn pixels in [0, 1], (H, W) for grayscale or (C, H, W), at the model's size."""
         C, H, W = self.input_shape
         try:
-            arr = np.asarray(pixels, dtype=np.float32)
+            with np.errstate(over="ignore"):   # a value beyond float32 becomes inf, refused below
+                arr = np.asarray(pixels, dtype=np.float32)
         except (TypeError, ValueError, OverflowError):   # OverflowError: an integer beyond float range
             raise ExplainError("`pixels` must be a rectangular array of numbers in [0, 1]") from None
         if arr.ndim == 2 and C == 1:
