@@ -89,11 +89,11 @@ def parse_json_body(raw: bytes):
         raise ExplainError(f"the JSON body is nested {depth:,} levels deep; the limit is {MAX_JSON_DEPTH}")
     try:
         return json.loads(raw.decode("utf-8") if raw else "null", parse_constant=_refuse_constant)
+    except ExplainError:          # NaN or Infinity, from _refuse_constant
+        raise
     except UnicodeDecodeError:
         raise ExplainError("the request body is not valid JSON: it is not UTF-8 text") from None
     except (ValueError, RecursionError) as e:
-        if isinstance(e, ExplainError):
-            raise
         raise ExplainError(f"the request body is not valid JSON: {e}") from None
 
 

@@ -97,7 +97,9 @@ class TraceStore:
     for the ``max_clients`` clients seen most recently. Every other trace stays while the arrays
     of all traces fit in ``max_bytes``, least recently used dropped first. With the defaults, 64
     clients at once (the tests run 50) never lose their current input: a detail request for it
-    cannot meet "unknown input_id", however many inputs the others run.
+    cannot meet "unknown input_id", however many inputs the others run. Held traces are never
+    dropped for the budget, so memory peaks at about ``max_bytes`` plus ``max_clients ×
+    per_client`` traces (256 traces: 50 MB for mnist-cnn).
 
     Args:
         max_bytes: the arrays of all traces kept (a trace of mnist-cnn is ~0.2 MB); traces that no
