@@ -34,6 +34,7 @@ from cnnlab.explain import create_app
 from cnnlab.explain.app import MAX_JSON_DEPTH, STATIC_DIR, json_depth, parse_json_body
 from cnnlab.explain.errors import ExplainError
 from cnnlab.explain.service import Explainer, TraceStore
+from test_explain_browser import browser, server  # noqa: F401  (fixtures: the page in Chromium)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -314,3 +315,21 @@ def test_the_package_data_ships_every_static_file():
     shipped = {Path(p).as_posix() for pat in patterns for p in glob.glob(pat, root_dir=ROOT / "cnnlab", recursive=True)}
     files = {p.relative_to(ROOT / "cnnlab").as_posix() for p in STATIC_DIR.rglob("*") if p.is_file()}
     assert files and files <= shipped, sorted(files - shipped)
+
+
+@pytest.mark.browser
+def test_each_page_sends_its_own_client_id(browser, server):
+    """The page's requests carry one X-Client-Id per tab, so the store holds each tab's inputs."""
+    seen = []
+    for _ in range(2):
+        ctx = browser.new_context()
+        pg = ctx.new_page()
+        ids = set()
+        pg.on("request", lambda r, ids=ids: ids.add(r.headers.get("x-client-id")) if "/api/" in r.url else None)
+        pg.goto(server.url + "/")
+        pg.wait_for_selector("body[data-ready='1']", timeout=15000)
+        ctx.close()
+        assert len(ids) == 1 and re.fullmatch(r"[0-9a-f]{24}", next(iter(ids))), ids
+        seen.append(next(iter(ids)))
+    assert seen[0] != seen[1]
+    assert {f"id:{i}" for i in seen} <= set(server.ex.traces._clients)
