@@ -316,6 +316,12 @@ def test_every_module_is_served_as_javascript_and_its_imports_resolve(client, mo
     assert client.get("/static/style.css").headers["content-type"].startswith("text/css")
 
 
+def test_the_page_preloads_every_module_it_imports(client):
+    html = client.get("/").text
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', html))
+    assert preloaded == set(_modules()) - {"app.js"}
+
+
 def test_the_package_data_ships_every_static_file():
     patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["cnnlab"]
     shipped = {Path(p).as_posix() for pat in patterns for p in glob.glob(pat, root_dir=ROOT / "cnnlab", recursive=True)}

@@ -17,8 +17,10 @@
 //      (timers, caches, page numbers) as module variables, not in state.js.
 //   2. If it is a tab, also export `tab = "why"` and `show()` (called when the tab opens; load
 //      or redraw there) and, if it runs timers, `hide()` (called when another tab opens).
-//   3. Add its markup to index.html: a <button data-tab="why"> in #tabs and a
-//      <section id="tab-why" class="tab"> with the elements it owns (ids prefixed by the view).
+//   3. Add its markup to index.html: a <button data-tab="why"> in #tabs, a
+//      <section id="tab-why" class="tab"> with the elements it owns (ids prefixed by the view),
+//      and <link rel="modulepreload" href="/static/views/why.js"> in <head> (so that the browser
+//      fetches every module at once, not one import level at a time; a test checks the list).
 //   4. Import it below and add it to VIEWS. Nothing else changes.
 //   State that another view needs goes into lib/state.js with a setter that notifies a topic;
 //   a view never calls another view's functions (the input sources call input.runInput, the

@@ -2,7 +2,8 @@
 // that one value (convolution windows × kernel, the pooling window, the elementwise function,
 // the linear layer's largest terms, flatten's index), recomputed by the server, next to the
 // model's own activation. Shows whatever select() in state.js names, again for every new
-// trace. Owns the "slide the window" animation. The softmax view draws into the same panel.
+// trace; an answer that arrives after a newer selection or input is dropped. Owns the "slide the
+// window" animation. The softmax view draws into the same panel.
 
 import { api, decode } from "../lib/api.js";
 import { $, el, fmt, status } from "../lib/dom.js";
@@ -16,13 +17,15 @@ export function init() {
   on("trace", () => state.selected && showDetail(state.selected));
 }
 
-async function showDetail({ layer, channel, y, x }) {
+async function showDetail(sel) {
+  const { layer, channel, y, x } = sel, trace = state.trace;
   document.querySelectorAll(".map.selected").forEach((m) => m.classList.remove("selected"));
-  const m = document.querySelector(`canvas.map[data-layer="${layer}"][data-channel="${state.trace.layers[layer].shape.length === 3 ? channel : 0}"]`);
+  const m = document.querySelector(`canvas.map[data-layer="${layer}"][data-channel="${trace.layers[layer].shape.length === 3 ? channel : 0}"]`);
   if (m) m.classList.add("selected");
   let d;
-  try { d = await api(`/api/detail?input_id=${state.trace.input_id}&layer=${layer}&channel=${channel}&y=${y}&x=${x}`); }
+  try { d = await api(`/api/detail?input_id=${trace.input_id}&layer=${layer}&channel=${channel}&y=${y}&x=${x}`); }
   catch (e) { status(e.message, true); return; }
+  if (state.selected !== sel || state.trace !== trace) return;   // a later click or input won the race
   const box = $("detail"), first = box.classList.contains("hidden");
   box.classList.remove("hidden"); box.innerHTML = "";
   box.dataset.kind = d.kind;

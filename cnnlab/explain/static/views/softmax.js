@@ -11,8 +11,10 @@ export function init() {
 }
 
 async function show() {
+  const { selected, trace } = state;
   let d;
-  try { d = await api(`/api/softmax?input_id=${state.trace.input_id}`); } catch (e) { status(e.message, true); return; }
+  try { d = await api(`/api/softmax?input_id=${trace.input_id}`); } catch (e) { status(e.message, true); return; }
+  if (state.selected !== selected || state.trace !== trace) return;   // a click or input came first
   select(null);
   const box = $("detail"); box.classList.remove("hidden"); box.innerHTML = ""; box.dataset.kind = "softmax";
   box.append(el("h2", { text: "Flatten → logits → softmax" }));
