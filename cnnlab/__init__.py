@@ -8,6 +8,7 @@ Example:
 """
 
 from . import _allocator  # noqa: F401  (keeps freed buffers for reuse: see its docstring)
+from ._device import device
 from ._creation import (
     arange, as_tensor, empty, eye, from_numpy, full, linspace, ones, ones_like, rand, randint,
     randn, randperm, tensor, zeros, zeros_like,
@@ -26,15 +27,9 @@ from .random import initial_seed, manual_seed
 __version__ = "0.1.0"
 
 
-def device(name: str = "cpu") -> str:
-    """``cnnlab.device("cpu")``: cnnlab computes on the CPU; other devices are refused."""
-    if not str(name).startswith("cpu"):
-        raise ValueError(f"device: cnnlab runs on the CPU only, got {name!r}")
-    return "cpu"
-
-
 from . import functional, nn, optim, utils  # noqa: E402
 from . import datasets, transforms  # noqa: E402
 from . import models  # noqa: E402
 from . import checkpoint, train  # noqa: E402
+from . import accelerator, backends, cuda  # noqa: E402
 from .summarize import conv_output_size, summary  # noqa: E402  (package is `summarize` so `summary` is the function)

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ._device import CPU, check_device, device, dtype_of_to
 from ._dtype import DEFAULT_FLOAT, to_numpy_dtype
 from ._ops import arithmetic as ar
 from ._ops import indexing as ix
@@ -114,8 +115,12 @@ class Tensor:
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device:
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     @property
     def is_leaf(self) -> bool:
@@ -178,19 +183,14 @@ class Tensor:
         return self
 
     def to(self, *args, **kwargs) -> "Tensor":
-        """Accepts a device ("cpu") and/or a dtype, as ``torch.Tensor.to``."""
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str) or getattr(a, "type", None) == "cpu":
-                if str(a) not in ("cpu",) and not str(a).startswith("cpu"):
-                    raise ValueError(f"to(): cnnlab runs on the CPU only, got device {a!r}")
-            elif a is not None:
-                dtype = a
-        device = kwargs.get("device")
-        if device is not None and not str(device).startswith("cpu"):
-            raise ValueError(f"to(): cnnlab runs on the CPU only, got device {device!r}")
+        """Cast to a dtype and/or "move" to a device, as ``torch.Tensor.to``.
+
+        cnnlab computes on the CPU: ``to("cpu")`` and ``to(device)`` for a CPU device return
+        the tensor itself; another device ("cuda", "mps") raises one clear error.
+        ``to(other)`` takes ``other``'s dtype.
+        """
+        args = tuple(a.dtype if isinstance(a, Tensor) else a for a in args)
+        dtype = dtype_of_to(args, kwargs, "to()")
         if dtype is None or to_numpy_dtype(dtype) == self._data.dtype:
             return self
         return _Cast.apply(self, dtype=to_numpy_dtype(dtype))
@@ -214,6 +214,10 @@ class Tensor:
         return self.to(np.bool_)
 
     def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, device=None, non_blocking: bool = False) -> "Tensor":
+        check_device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}", "cuda()")
         return self
 
     def __float__(self):
