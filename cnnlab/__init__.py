@@ -10,7 +10,7 @@ Example:
 from . import _allocator  # noqa: F401  (keeps freed buffers for reuse: see its docstring)
 from ._device import device
 from ._creation import (
-    arange, as_tensor, empty, eye, from_numpy, full, linspace, ones, ones_like, rand, randint,
+    arange, as_tensor, empty, eye, from_numpy, full, linspace, normal, ones, ones_like, rand, randint,
     randn, randperm, tensor, zeros, zeros_like,
 )
 from ._dtype import bool_, double, float, float16, float32, float64, int, int8, int32, int64, long, uint8
@@ -19,6 +19,7 @@ from ._functions import (
     equal, exp, flatten, ge, gt, is_tensor, le, log, log_softmax, lt, matmul, max, maximum, mean,
     min, minimum, mm, ne, numel, permute, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack,
     std, sum, t, tanh, transpose, unsqueeze, var, where,
+    cos, cosh, meshgrid, sin, sinh, swapaxes, swapdims,
 )
 from ._tensor import Tensor
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

@@ -108,3 +108,26 @@ def linspace(start, end, steps, dtype=None) -> Tensor:
 
 def eye(n, m=None, dtype=None) -> Tensor:
     return _make(np.eye(n, m, dtype=to_numpy_dtype(dtype)), False)
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False) -> Tensor:
+    """Normal samples, as ``torch.normal``: ``normal(mean, std, size)`` with numbers, or
+    ``normal(mean, std)`` with tensors (element-wise means and standard deviations)."""
+    rng = default_generator() if generator is None else generator
+    rng = getattr(rng, "numpy_generator", rng)
+    tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
+    if tensors:
+        if size is not None:
+            raise ValueError("normal: give either tensor mean/std or size=, not both")
+        m = mean._data if isinstance(mean, Tensor) else mean
+        s = std._data if isinstance(std, Tensor) else std
+        if np.any(np.asarray(s) < 0):
+            raise ValueError("normal: std must be non-negative")
+        dt = tensors[0]._data.dtype if dtype is None else to_numpy_dtype(dtype)
+        return _make(rng.normal(m, s).astype(dt), requires_grad)
+    if size is None:
+        raise ValueError("normal: with number mean and std, give size=, e.g. normal(0, 1, (2, 3))")
+    if std < 0:
+        raise ValueError(f"normal: std must be non-negative, got {std}")
+    shape = _size((size,)) if not isinstance(size, int) else (size,)
+    return _make(rng.normal(mean, std, shape).astype(to_numpy_dtype(dtype)), requires_grad)

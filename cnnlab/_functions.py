@@ -53,6 +53,8 @@ def _method(name):
 
 
 exp, log, sqrt, abs, clamp, clip = (_method(n) for n in ("exp", "log", "sqrt", "abs", "clamp", "clip"))
+sin, cos, sinh, cosh = (_method(n) for n in ("sin", "cos", "sinh", "cosh"))
+swapaxes, swapdims = _method("swapaxes"), _method("swapdims")
 sum, mean, var, std, amax, amin = (_method(n) for n in ("sum", "mean", "var", "std", "amax", "amin"))
 argmax, argmin, reshape, flatten = (_method(n) for n in ("argmax", "argmin", "reshape", "flatten"))
 transpose, permute, squeeze, unsqueeze = (_method(n) for n in ("transpose", "permute", "squeeze", "unsqueeze"))
@@ -94,3 +96,35 @@ def equal(a: Tensor, b: Tensor) -> bool:
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-D tensors, as ``torch.meshgrid``.
+
+    Args:
+        tensors: 1-D tensors (or one list of them) of lengths ``n1, n2, ...``.
+        indexing: ``"ij"`` (default, as torch): outputs have shape ``(n1, n2, ...)``;
+            ``"xy"``: the first two dims are swapped, as NumPy's default.
+
+    Differentiable: each output is a broadcast of its input, so its gradient sums back.
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    ts = _tensors(tensors, "meshgrid")
+    for i, t in enumerate(ts):
+        if t.ndim > 1:
+            raise ValueError(f"meshgrid: expected 0-d or 1-d tensors, tensor {i} has shape {t.shape}")
+    ts = [t.reshape(-1) for t in ts]
+    if indexing == "xy" and len(ts) >= 2:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(len(t) for t in ts)
+    grids = []
+    for i, t in enumerate(ts):
+        view = [1] * len(ts)
+        view[i] = shape[i]
+        grids.append(t.reshape(*view).expand(*shape))
+    if indexing == "xy" and len(grids) >= 2:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)

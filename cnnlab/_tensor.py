@@ -13,6 +13,8 @@ from ._ops import arithmetic as ar
 from ._ops import indexing as ix
 from ._ops import reduction as rd
 from ._ops import shape as sh
+from ._ops import tiling as tl
+from ._ops import trig
 from ._ops import unary as un
 from .autograd.function import Function, run_backward
 
@@ -395,6 +397,18 @@ class Tensor:
     def sqrt(self):
         return un.Sqrt.apply(self)
 
+    def sin(self):
+        return trig.Sin.apply(self)
+
+    def cos(self):
+        return trig.Cos.apply(self)
+
+    def sinh(self):
+        return trig.Sinh.apply(self)
+
+    def cosh(self):
+        return trig.Cosh.apply(self)
+
     def clamp(self, min=None, max=None):
         return un.Clamp.apply(self, min=min, max=max)
 
@@ -552,6 +566,20 @@ class Tensor:
         d0, d1 = dim0 % self.ndim, dim1 % self.ndim
         order[d0], order[d1] = order[d1], order[d0]
         return sh.Permute.apply(self, dims=tuple(order))
+
+    swapaxes = swapdims = transpose
+
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes[i]`` times along dim ``i`` (extra leading sizes add dims)."""
+        sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(
+                f"repeat(): expected at least {self.ndim} repeat counts (one per dim of shape "
+                f"{self.shape}), got {sizes}"
+            )
+        if any(n < 0 for n in sizes):
+            raise ValueError(f"repeat(): repeat counts must be non-negative, got {sizes}")
+        return tl.Repeat.apply(self, repeats=sizes)
 
     def t(self):
         if self.ndim > 2:
