@@ -24,6 +24,7 @@ from ._functions import (
 from ._tensor import Tensor
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .random import initial_seed, manual_seed
+from .serialization import load, save
 
 __version__ = "0.1.0"
 
