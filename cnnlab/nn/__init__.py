@@ -10,6 +10,7 @@ from .modules.normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
 from .modules.containers import ModuleDict, ModuleList, Sequential
 from .modules.conv import Conv2d
 from .modules.linear import Flatten, Identity, Linear
+from .modules.lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedParameter
 from .modules.module import Module
 from .modules.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .parameter import Parameter
