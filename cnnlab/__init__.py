@@ -10,8 +10,8 @@ Example:
 from . import _allocator  # noqa: F401  (keeps freed buffers for reuse: see its docstring)
 from ._device import device
 from ._creation import (
-    arange, as_tensor, empty, eye, from_numpy, full, linspace, normal, ones, ones_like, rand, randint,
-    randn, randperm, tensor, zeros, zeros_like,
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal, ones,
+    ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
 from ._dtype import bool_, double, float, float16, float32, float64, int, int8, int32, int64, long, uint8
 from ._functions import (
