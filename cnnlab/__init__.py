@@ -19,7 +19,7 @@ from ._functions import (
     equal, exp, flatten, ge, gt, is_tensor, le, log, log_softmax, lt, matmul, max, maximum, mean,
     min, minimum, mm, ne, numel, permute, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack,
     std, sum, t, tanh, transpose, unsqueeze, var, where,
-    cos, cosh, meshgrid, sin, sinh, swapaxes, swapdims,
+    all, any, cos, cosh, meshgrid, sin, sinh, swapaxes, swapdims,
 )
 from ._tensor import Tensor
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

@@ -15,8 +15,9 @@ def _tensors(seq, op: str) -> list[Tensor]:
     return [t if isinstance(t, Tensor) else Tensor(t) for t in seq]
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
-    """Concatenate tensors along an existing ``dim``."""
+def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Concatenate tensors along an existing ``dim`` (``axis=`` is an alias, as in torch)."""
+    dim = dim if axis is None else axis
     ts = _tensors(tensors, "cat")
     return ix.Cat.apply(*ts, dim=dim % ts[0].ndim)
 
@@ -24,8 +25,9 @@ def cat(tensors, dim: int = 0) -> Tensor:
 concat = concatenate = cat
 
 
-def stack(tensors, dim: int = 0) -> Tensor:
-    """Join tensors of the same shape along a new ``dim``."""
+def stack(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors of the same shape along a new ``dim`` (``axis=`` is an alias)."""
+    dim = dim if axis is None else axis
     ts = _tensors(tensors, "stack")
     return ix.Stack.apply(*ts, dim=dim % (ts[0].ndim + 1))
 
@@ -57,18 +59,19 @@ sin, cos, sinh, cosh = (_method(n) for n in ("sin", "cos", "sinh", "cosh"))
 swapaxes, swapdims = _method("swapaxes"), _method("swapdims")
 sum, mean, var, std, amax, amin = (_method(n) for n in ("sum", "mean", "var", "std", "amax", "amin"))
 argmax, argmin, reshape, flatten = (_method(n) for n in ("argmax", "argmin", "reshape", "flatten"))
+all, any = _method("all"), _method("any")
 transpose, permute, squeeze, unsqueeze = (_method(n) for n in ("transpose", "permute", "squeeze", "unsqueeze"))
 relu, sigmoid, tanh, softmax, log_softmax = (_method(n) for n in ("relu", "sigmoid", "tanh", "softmax", "log_softmax"))
 eq, ne, lt, le, gt, ge = (_method(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
 t, numel = _method("t"), _method("numel")
 
 
-def max(input: Tensor, dim=None, keepdim=False):
-    return input.max(dim, keepdim)
+def max(input: Tensor, *args, **kwargs):
+    return input.max(*args, **kwargs)
 
 
-def min(input: Tensor, dim=None, keepdim=False):
-    return input.min(dim, keepdim)
+def min(input: Tensor, *args, **kwargs):
+    return input.min(*args, **kwargs)
 
 
 def maximum(input: Tensor, other) -> Tensor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import namedtuple
 from typing import Any, Sequence
 
@@ -53,6 +54,21 @@ def as_tensor_like(value: Any, reference: "Tensor | None") -> "Tensor":
     if arr.dtype == np.float64:
         arr = arr.astype(DEFAULT_FLOAT)
     return Tensor._wrap(arr)
+
+
+def _numpy_names(method):
+    """Accept NumPy's ``axis=`` / ``keepdims=`` as aliases of ``dim=`` / ``keepdim=``, as torch does."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        for alias, name in (("axis", "dim"), ("keepdims", "keepdim")):
+            if alias in kwargs:
+                if name in kwargs:
+                    raise TypeError(f"{method.__name__}(): got both {name}= and its alias {alias}=")
+                kwargs[name] = kwargs.pop(alias)
+        return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Tensor:
@@ -435,11 +451,13 @@ class Tensor:
 
         return tanh(self)
 
+    @_numpy_names
     def softmax(self, dim):
         from .functional import softmax
 
         return softmax(self, dim)
 
+    @_numpy_names
     def log_softmax(self, dim):
         from .functional import log_softmax
 
@@ -485,23 +503,37 @@ class Tensor:
     def allclose(self, other, rtol=1e-5, atol=1e-8) -> bool:
         return bool(np.allclose(self._data, _raw(other), rtol=rtol, atol=atol))
 
+    @_numpy_names
     def argmax(self, dim=None, keepdim=False):
         if dim is None:
             return Tensor._wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
         return Tensor._wrap(np.argmax(self._data, axis=dim, keepdims=keepdim).astype(np.int64))
 
+    @_numpy_names
     def argmin(self, dim=None, keepdim=False):
         if dim is None:
             return Tensor._wrap(np.asarray(np.argmin(self._data), dtype=np.int64))
         return Tensor._wrap(np.argmin(self._data, axis=dim, keepdims=keepdim).astype(np.int64))
 
+    @_numpy_names
+    def all(self, dim=None, keepdim=False):
+        axes = None if dim is None else rd.normalize_dims(dim, self.ndim, "all")
+        return Tensor._wrap(np.all(self._data, axis=axes, keepdims=keepdim))
+
+    @_numpy_names
+    def any(self, dim=None, keepdim=False):
+        axes = None if dim is None else rd.normalize_dims(dim, self.ndim, "any")
+        return Tensor._wrap(np.any(self._data, axis=axes, keepdims=keepdim))
+
     # ------------------------------------------------------------- reductions
+    @_numpy_names
     def sum(self, dim=None, keepdim=False, dtype=None):
         x = self.to(dtype) if dtype is not None else self
         if x.dtype.kind in "biu":
             return Tensor._wrap(np.sum(x._data, axis=rd.normalize_dims(dim, x.ndim, "sum"), keepdims=keepdim))
         return rd.Sum.apply(x, axes=rd.normalize_dims(dim, x.ndim, "sum"), keepdim=keepdim)
 
+    @_numpy_names
     def mean(self, dim=None, keepdim=False):
         if self.dtype.kind != "f":
             raise RuntimeError(f"mean(): needs a floating point tensor, got dtype {self.dtype}")
@@ -518,23 +550,29 @@ class Tensor:
         indices = Tensor._wrap(fn(self._data, axis=axis, keepdims=keepdim).astype(np.int64))
         return MaxResult(values, indices)
 
+    @_numpy_names
     def max(self, dim=None, keepdim=False):
         return self._extreme(dim, keepdim, False, "max")
 
+    @_numpy_names
     def min(self, dim=None, keepdim=False):
         return self._extreme(dim, keepdim, True, "min")
 
+    @_numpy_names
     def amax(self, dim=None, keepdim=False):
         return rd.AMax.apply(self, axes=rd.normalize_dims(dim, self.ndim, "amax"), keepdim=keepdim)
 
+    @_numpy_names
     def amin(self, dim=None, keepdim=False):
         return rd.AMax.apply(self, axes=rd.normalize_dims(dim, self.ndim, "amin"), keepdim=keepdim, minimum=True)
 
+    @_numpy_names
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
         return rd.Var.apply(self, axes=rd.normalize_dims(dim, self.ndim, "var"), correction=correction, keepdim=keepdim)
 
+    @_numpy_names
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
@@ -586,12 +624,14 @@ class Tensor:
             raise ValueError(f"t(): expects a tensor with <= 2 dimensions, got {self.ndim}")
         return self.T if self.ndim == 2 else self
 
+    @_numpy_names
     def squeeze(self, dim=None):
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
         dims = rd.normalize_dims(dim, self.ndim, "squeeze")
         return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
 
+    @_numpy_names
     def unsqueeze(self, dim):
         d = dim % (self.ndim + 1)
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])

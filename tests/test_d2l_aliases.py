@@ -103,5 +103,5 @@ def test_d2l_style_synthetic_data_and_accuracy():
     assert y.reshape((-1, 1)).shape == (10, 1)
     y_hat = cnnlab.tensor([[0.1, 0.9], [0.8, 0.2]])
     labels = cnnlab.tensor([1, 1])
-    cmp = y_hat.argmax(dim=1).type(labels.dtype) == labels
+    cmp = y_hat.argmax(axis=1).type(labels.dtype) == labels
     assert float(cmp.type(labels.dtype).sum()) == 1.0
