@@ -247,6 +247,15 @@ class Tensor:
     def __bool__(self):
         return bool(self.item())
 
+    def __index__(self):
+        """A one-element integer (or bool) tensor used as a Python index: ``classes[labels[j]]``."""
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError(
+                f"only integer tensors of a single element can be converted to an index, got a "
+                f"{self._data.dtype} tensor of shape {self.shape}"
+            )
+        return int(self._data.reshape(()))
+
     def __array__(self, dtype=None, copy=None):
         return self._data if dtype is None else self._data.astype(dtype)
 
