@@ -22,7 +22,9 @@ from ._functions import (
     all, any, cos, cosh, meshgrid, sin, sinh, swapaxes, swapdims,
 )
 from ._tensor import Tensor
-from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
 from .random import initial_seed, manual_seed
 from .serialization import load, save
 
