@@ -11,7 +11,7 @@ import numpy as np
 
 from ._device import check_device
 from ._dtype import DEFAULT_FLOAT, to_numpy_dtype
-from ._tensor import Tensor
+from ._tensor import Tensor, from_numpy
 from .random import default_generator
 
 
@@ -39,7 +39,8 @@ def _shape(size, size_kw, name: str) -> tuple[int, ...]:
 def _make(array: np.ndarray, requires_grad: bool, device=None, name: str = "tensor") -> Tensor:
     if device is not None:
         check_device(device, f"{name}(device=...)")
-    return Tensor._wrap(array, requires_grad=requires_grad)
+    t = from_numpy(array)
+    return t.requires_grad_() if requires_grad else t
 
 
 def _rng(generator) -> np.random.Generator:
@@ -64,13 +65,6 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     if isinstance(data, np.ndarray):
         data = data.copy()
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
-
-
-def from_numpy(array: np.ndarray) -> Tensor:
-    """Wrap a NumPy array without copying; the tensor keeps the array's dtype."""
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
-    return Tensor._wrap(array)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -123,7 +117,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, **kw
 def _like(input: Tensor, dtype, name: str) -> np.dtype:
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}: expected a Tensor as input, got {type(input).__name__}")
-    return to_numpy_dtype(dtype) if dtype is not None else input._data.dtype
+    return to_numpy_dtype(dtype) if dtype is not None else np.dtype(input.dtype)
 
 
 def zeros_like(input: Tensor, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:

@@ -51,7 +51,7 @@ class _LazyModule(Module):
             if param is None:
                 continue
             source = built._parameters[name]
-            param._data = source._data  # in place: optimizers holding `param` see the weights
+            param.data = source.data  # in place: optimizers holding `param` see the weights
             param.__class__ = Parameter
         for name, buffer in built._buffers.items():
             self.register_buffer(name, buffer, persistent=name not in built._non_persistent)
