@@ -13,7 +13,12 @@ from ._creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal, ones,
     ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
-from ._dtype import bool_, double, float, float16, float32, float64, int, int8, int32, int64, long, uint8
+from ._dtype import (
+    bool_, double, dtype, float, float16, float32, float64, half, int, int8, int16, int32, int64, long, short, uint8,
+)
+from ._dtype import bool_ as bool  # noqa: A004  (torch.bool)
+from ._printing import set_printoptions
+from ._size import Size
 from ._functions import (
     abs, allclose, amax, amin, argmax, argmin, bmm, cat, clamp, clip, concat, concatenate, eq,
     equal, exp, flatten, ge, gt, is_tensor, le, log, log_softmax, lt, matmul, max, maximum, mean,

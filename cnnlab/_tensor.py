@@ -21,7 +21,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ._device import CPU, check_device, device, dtype_of_to
-from ._dtype import DEFAULT_FLOAT, to_numpy_dtype
+from ._dtype import DEFAULT_FLOAT, as_dtype, dtype, to_numpy_dtype
+from ._size import Size
 from ._ops import activation as act
 from ._ops import arithmetic as ar
 from ._ops import indexing as ix
@@ -142,16 +143,16 @@ class Tensor:
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(self._data.shape)
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
         return self._data.ndim
 
     @property
-    def dtype(self) -> np.dtype:
-        return self._data.dtype
+    def dtype(self) -> dtype:
+        return as_dtype(self._data.dtype)
 
     @property
     def device(self) -> device:
@@ -174,7 +175,8 @@ class Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def size(self, dim: int | None = None):
-        return self.shape if dim is None else self.shape[dim]
+        """The shape as a ``cnnlab.Size``, or its length along ``dim``."""
+        return self.shape if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
         return self.ndim
@@ -188,13 +190,21 @@ class Tensor:
         return self.shape[0]
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(")
-        extras = []
-        if self._data.dtype not in (np.float32, np.int64, np.bool_):
-            extras.append(f"dtype=cnnlab.{self._data.dtype}")
-        if self.requires_grad:
-            extras.append("requires_grad=True" if self._ctx is None else f"grad_fn=<{type(self._ctx).__name__}Backward>")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        from ._printing import tensor_repr
+
+        grad_fn = None if self._ctx is None else self._ctx.name()
+        return tensor_repr(self._data, repr(self.dtype), self.requires_grad, grad_fn)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.3f}"`` formats a one-element tensor as its number, as in PyTorch."""
+        if self._data.ndim == 0 or (spec and self._data.size == 1):
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError(
+                f"unsupported format string {spec!r} for a tensor of shape {tuple(self.shape)}; "
+                "only one-element tensors format as numbers (use .item() or .tolist())"
+            )
+        return repr(self)
 
     # ------------------------------------------------------------- conversions
     def numpy(self) -> np.ndarray:
@@ -627,7 +637,7 @@ class Tensor:
         order = list(range(self.ndim))
         d0, d1 = dim0 % self.ndim, dim1 % self.ndim
         order[d0], order[d1] = order[d1], order[d0]
-        return sh.Permute.apply(self, dims=tuple(order))
+        return _named(sh.Permute.apply(self, dims=tuple(order)), "TransposeBackward0")
 
     swapaxes = swapdims = transpose
 
@@ -646,7 +656,7 @@ class Tensor:
     def t(self):
         if self.ndim > 2:
             raise ValueError(f"t(): expects a tensor with <= 2 dimensions, got {self.ndim}")
-        return self.T if self.ndim == 2 else self
+        return _named(self.T, "TBackward0") if self.ndim == 2 else self
 
     @_numpy_names
     def squeeze(self, dim=None):
@@ -696,6 +706,13 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
     return Tensor._wrap(array)
+
+
+def _named(out: "Tensor", name: str) -> "Tensor":
+    """Give ``out``'s node the name PyTorch shows for the method that made it (``t()``...)."""
+    if out._ctx is not None:
+        out._ctx.label = name
+    return out
 
 
 def _raw(value):

@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 
 from ._device import device
+from ._dtype import dtype
+from ._size import Size
 from ._tensor import Tensor
 
 # torch storage class name <-> NumPy dtype; bfloat16 has no NumPy dtype and loads as float32
@@ -75,6 +77,8 @@ class _TorchPickler(pickle._Pickler):  # the Python pickler: its save() can writ
     def save(self, obj, save_persistent_id=True):
         if isinstance(obj, np.generic):  # a NumPy scalar is saved as the Python number it holds
             obj = obj.item()
+        if isinstance(obj, dtype):
+            obj = np.dtype(obj)
         if isinstance(obj, np.dtype):
             obj = _TorchName("torch", str(obj) if obj != np.bool_ else "bool")
         if isinstance(obj, _TorchName):
@@ -97,6 +101,8 @@ class _TorchPickler(pickle._Pickler):  # the Python pickler: its save() can writ
             return _reduce_array(obj, False)
         if isinstance(obj, device):
             return (_TorchName("torch", "device"), (str(obj),))
+        if isinstance(obj, Size):
+            return (_TorchName("torch", "Size"), (tuple(obj),))
         return NotImplemented
 
 
@@ -258,7 +264,7 @@ class _Unpickler(pickle.Unpickler):
         if module == "torch" and name in _TORCH_DTYPES:
             return _torch_dtype(name)
         if module == "torch" and name == "Size":
-            return tuple
+            return Size
         if module.split(".")[0] == "torch":
             raise pickle.UnpicklingError(
                 f"load: {self.source} holds a torch object ({module}.{name}) that cnnlab cannot rebuild; "
