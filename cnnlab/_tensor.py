@@ -377,6 +377,32 @@ class Tensor:
 
         return self._inplace(default_generator().uniform(a, b, self.shape))
 
+    def _become(self, out: "Tensor", op: str) -> "Tensor":
+        """Make this tensor hold ``out`` in place (``relu_``, ``F.relu(x, inplace=True)``).
+
+        Its buffer is overwritten, so views of it see the new values, as in PyTorch. When a
+        graph is recorded, this tensor takes ``out``'s node; its old node moves to a stand-in
+        tensor that the new node has as its input, so backward still reaches what made it.
+        """
+        from .autograd.grad_mode import is_grad_enabled
+
+        recording = self.requires_grad and is_grad_enabled()
+        if recording and self.is_leaf:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad is being used in an in-place operation; "
+                "use the out-of-place form (inplace=False) or wrap it in `with cnnlab.no_grad():`"
+            )
+        self._data[...] = out._data
+        if recording and out._ctx is not None:
+            before = Tensor._wrap(self._data, requires_grad=True)
+            before._ctx = self._ctx
+            out._ctx.parents = tuple(before if p is self else p for p in out._ctx.parents)
+            self._ctx = out._ctx
+        return self
+
+    def relu_(self) -> "Tensor":
+        return self._become(self.relu(), "relu_()")
+
     def _augmented(self, other, fn, out_of_place):
         """``x op= y``: in place when no graph is being recorded through ``x`` (e.g. an
         optimizer step under ``no_grad``), as in PyTorch; otherwise a new graph node."""

@@ -5,6 +5,7 @@ Also reachable as ``cnnlab.nn.functional``; conventionally imported as ``F``.
 
 from .activation import elu, leaky_relu, log_softmax, maxout, relu, sigmoid, softmax, tanh
 from .dropout import dropout, dropout2d
+from .encoding import one_hot
 from .loss import binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss
 from .normalization import batch_norm, local_response_norm
 from .conv import conv2d
@@ -19,3 +20,4 @@ __all__ = [
     "l1_loss", "local_response_norm", "maxout", "mse_loss", "nll_loss",
 ]
 __all__ += ["adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "conv2d", "max_pool2d"]
+__all__ += ["one_hot"]
