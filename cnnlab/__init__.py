@@ -24,7 +24,7 @@ from ._functions import (
     equal, exp, flatten, ge, gt, is_tensor, le, log, log_softmax, lt, matmul, max, maximum, mean,
     min, minimum, mm, ne, numel, permute, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack,
     std, sum, t, tanh, transpose, unsqueeze, var, where,
-    all, any, cos, cosh, meshgrid, sin, sinh, swapaxes, swapdims,
+    all, any, argsort, cos, cosh, meshgrid, sin, sinh, sort, swapaxes, swapdims, topk,
 )
 from ._tensor import Tensor
 from .autograd.grad_mode import (

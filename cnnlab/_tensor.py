@@ -27,6 +27,7 @@ from ._ops import activation as act
 from ._ops import arithmetic as ar
 from ._ops import indexing as ix
 from ._ops import reduction as rd
+from ._ops import selection as sel
 from ._ops import shape as sh
 from ._ops import tiling as tl
 from ._ops import trig
@@ -35,6 +36,8 @@ from .autograd.function import register_tensor_type, run_backward
 from .autograd.grad_mode import is_grad_enabled
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
+SortResult = namedtuple("sort", ["values", "indices"])
+TopKResult = namedtuple("topk", ["values", "indices"])
 
 
 def _to_array(data: Any, dtype=None) -> np.ndarray:
@@ -584,6 +587,33 @@ class Tensor:
     def any(self, dim=None, keepdim=False):
         axes = None if dim is None else rd.normalize_dims(dim, self.ndim, "any")
         return Tensor._wrap(np.any(self._data, axis=axes, keepdims=keepdim))
+
+    def _pick(self, indices: np.ndarray, dim: int) -> "Tensor":
+        return sel.TakeAlongDim.apply(self, indices=indices, dim=dim)
+
+    @_numpy_names
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """Sorted values along ``dim`` and their indices; equal values keep their order."""
+        if self.ndim == 0:
+            return SortResult(self.clone(), Tensor._wrap(np.array(0, dtype=np.int64)))
+        (axis,) = rd.normalize_dims(dim, self.ndim, "sort")
+        order = sel.sort_indices(self._data, axis, descending)
+        return SortResult(_named(self._pick(order, axis), "SortBackward0"), Tensor._wrap(order.astype(np.int64)))
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "Tensor":
+        return self.sort(dim, descending, stable).indices
+
+    @_numpy_names
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        """The ``k`` largest (or smallest) values along ``dim``, largest first, and their indices."""
+        axis = rd.normalize_dims(dim, self.ndim, "topk")[0] if self.ndim else 0
+        size = self.shape[axis] if self.ndim else 1
+        if not 0 <= k <= size:
+            raise ValueError(f"topk: k={k} is out of range for dim {dim} of size {size} (shape {self.shape})")
+        if self.ndim == 0:
+            return TopKResult(self.clone(), Tensor._wrap(np.array(0, dtype=np.int64)))
+        order = np.take(sel.sort_indices(self._data, axis, descending=largest), np.arange(k), axis=axis)
+        return TopKResult(_named(self._pick(order, axis), "TopkBackward0"), Tensor._wrap(order.astype(np.int64)))
 
     # ------------------------------------------------------------- reductions
     @_numpy_names

@@ -37,7 +37,7 @@ _FIXED = {
     "MaxPool2dOp": "MaxPool2DWithIndicesBackward0", "AvgPool2dOp": "AvgPool2DBackward0",
     "AdaptiveAvgPool2dOp": "AdaptiveAvgPool2DBackward0", "AdaptiveMaxPool2dOp": "AdaptiveMaxPool2DBackward0",
     "Repeat": "RepeatBackward0", "Sin": "SinBackward0", "Cos": "CosBackward0", "Sinh": "SinhBackward0",
-    "Cosh": "CoshBackward0",
+    "Cosh": "CoshBackward0", "TakeAlongDim": "GatherBackward0",
 }
 
 
