@@ -6,6 +6,7 @@ from .modules.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softm
 from .modules.dropout import Dropout, Dropout2d
 from .modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .modules.maxout import Maxout
+from .modules.norms import GroupNorm, LayerNorm
 from .modules.normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
 from .modules.containers import ModuleDict, ModuleList, Sequential
 from .modules.conv import Conv2d
