@@ -38,6 +38,7 @@ _FIXED = {
     "AdaptiveAvgPool2dOp": "AdaptiveAvgPool2DBackward0", "AdaptiveMaxPool2dOp": "AdaptiveMaxPool2DBackward0",
     "Repeat": "RepeatBackward0", "Sin": "SinBackward0", "Cos": "CosBackward0", "Sinh": "SinhBackward0",
     "Cosh": "CoshBackward0", "TakeAlongDim": "GatherBackward0",
+    "Resize2d": "UpsampleBilinear2DBackward0",
 }
 
 

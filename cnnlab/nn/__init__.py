@@ -7,6 +7,7 @@ from .modules.dropout import Dropout, Dropout2d
 from .modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .modules.maxout import Maxout
 from .modules.norms import GroupNorm, LayerNorm
+from .modules.upsample import Upsample
 from .modules.normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
 from .modules.containers import ModuleDict, ModuleList, Sequential
 from .modules.conv import Conv2d
