@@ -10,7 +10,7 @@ from .modules.norms import GroupNorm, LayerNorm
 from .modules.upsample import Upsample
 from .modules.normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
 from .modules.containers import ModuleDict, ModuleList, Sequential
-from .modules.conv import Conv2d
+from .modules.conv import Conv2d, ConvTranspose2d
 from .modules.linear import Flatten, Identity, Linear
 from .modules.lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedParameter
 from .modules.module import Module
