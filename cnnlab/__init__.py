@@ -30,6 +30,7 @@ from ._tensor import Tensor
 from .autograd.grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
+from . import return_types  # noqa: F401
 from .random import Generator, initial_seed, manual_seed
 from .serialization import load, save
 

@@ -15,7 +15,6 @@ checks that nothing else touches them.
 from __future__ import annotations
 
 import functools
-from collections import namedtuple
 from typing import Any, Sequence
 
 import numpy as np
@@ -35,9 +34,9 @@ from ._ops import unary as un
 from .autograd.function import register_tensor_type, run_backward
 from .autograd.grad_mode import is_grad_enabled
 
-MaxResult = namedtuple("MaxResult", ["values", "indices"])
-SortResult = namedtuple("sort", ["values", "indices"])
-TopKResult = namedtuple("topk", ["values", "indices"])
+from . import return_types
+
+SortResult, TopKResult = return_types.sort, return_types.topk
 
 
 def _to_array(data: Any, dtype=None) -> np.ndarray:
@@ -638,7 +637,7 @@ class Tensor:
         values = rd.MaxAlongDim.apply(self, dim=axis, keepdim=keepdim, minimum=minimum)
         fn = np.argmin if minimum else np.argmax
         indices = Tensor._wrap(fn(self._data, axis=axis, keepdims=keepdim).astype(np.int64))
-        return MaxResult(values, indices)
+        return (return_types.min if minimum else return_types.max)(values, indices)
 
     @_numpy_names
     def max(self, dim=None, keepdim=False):
