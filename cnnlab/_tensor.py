@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ._args import softmax_dim
 from ._device import CPU, check_device, device, dtype_of_to
 from ._dtype import DEFAULT_FLOAT, as_dtype, dtype, to_numpy_dtype
 from ._size import Size
@@ -519,11 +520,11 @@ class Tensor:
 
     @_numpy_names
     def softmax(self, dim):
-        return act.Softmax.apply(self, dim=act.softmax_dim(dim, self.shape, "softmax"))
+        return act.Softmax.apply(self, dim=softmax_dim(dim, self.shape, "softmax"))
 
     @_numpy_names
     def log_softmax(self, dim):
-        return act.LogSoftmax.apply(self, dim=act.softmax_dim(dim, self.shape, "log_softmax"))
+        return act.LogSoftmax.apply(self, dim=softmax_dim(dim, self.shape, "log_softmax"))
 
     # ------------------------------------------------------------ comparisons
     def _compare(self, other, fn):

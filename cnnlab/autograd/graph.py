@@ -14,13 +14,7 @@ Op classes are matched by their class name, so this module needs nothing from ``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .._tensor import Tensor
-    from .function import Function
 
 _FIXED = {
     "Add": "AddBackward0", "Mul": "MulBackward0", "Div": "DivBackward0", "Maximum": "MaximumBackward0",

@@ -7,7 +7,7 @@ import numpy as np
 from .._ops.conv_transpose import ConvTranspose2dOp
 from .._tensor import Tensor
 from ..autograd.graph import label
-from .conv import _pair, _positive
+from .._args import pair, positive
 
 
 def conv_transpose_output_size(size: int, kernel: int, stride: int, padding: int, output_padding: int,
@@ -39,10 +39,10 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     op = "conv_transpose2d"
     if weight.ndim != 4:
         raise ValueError(f"{op}: expected weight of shape (C_in, C_out/groups, kH, kW), got {tuple(weight.shape)}")
-    stride, dilation = _pair(stride, "stride", op), _pair(dilation, "dilation", op)
-    padding, output_padding = _pair(padding, "padding", op), _pair(output_padding, "output_padding", op)
-    _positive(stride, "stride", op)
-    _positive(dilation, "dilation", op)
+    stride, dilation = pair(stride, "stride", op), pair(dilation, "dilation", op)
+    padding, output_padding = pair(padding, "padding", op), pair(output_padding, "output_padding", op)
+    positive(stride, "stride", op)
+    positive(dilation, "dilation", op)
     if min(padding) < 0 or min(output_padding) < 0:
         raise ValueError(f"{op}: padding and output_padding must be non-negative, got {padding} and {output_padding}")
     for k in range(2):
