@@ -147,7 +147,7 @@ class Tensor:
 
     @property
     def shape(self) -> Size:
-        return Size(self._data.shape)
+        return tuple.__new__(Size, self._data.shape)  # NumPy's shape is already a tuple of ints
 
     @property
     def ndim(self) -> int:
