@@ -160,9 +160,18 @@ class MetricsLog:
         self.path = Path(path)
 
     def append(self, record: dict) -> None:
-        with open(self.path, "a") as f:
-            f.write(json.dumps(_clean(record)) + "\n")
-            f.flush()
+        self._append(json.dumps(_clean(record)) + "\n")
+
+    def _append(self, text: str) -> None:
+        try:
+            with open(self.path, "a") as f:
+                f.write(text)
+                f.flush()
+        except OSError as e:
+            if e.filename is not None:
+                raise
+            raise OSError(e.errno, f"cannot append to {str(self.path)!r}: {e.strerror}; the checkpoint holds "
+                                   "the record and --resume rewrites the file from it") from None
 
     def read(self) -> list[dict]:
         if not self.path.is_file():
@@ -178,8 +187,7 @@ class MetricsLog:
 
     def extend(self, records: list[dict]) -> None:
         if records:
-            with open(self.path, "a") as f:
-                f.write("".join(json.dumps(_clean(r)) + "\n" for r in records))
+            self._append("".join(json.dumps(_clean(r)) + "\n" for r in records))
 
     def rewrite(self, records: list[dict]) -> None:
         """Replace the file with ``records`` (atomically)."""
