@@ -140,10 +140,10 @@ def render_markdown(rows: list[RowResult]) -> str:
         for r in rows
     )
     protocols = "\n".join(
-        f"- **{r.experiment}** ({r.metric}, {'cross-validation' if r.cv_folds else 'test'} figure after the "
-        f"final epoch, no validation split): {r.protocol}"
+        f"- **{r.experiment}** ({r.metric}, {'cross-validation' if r.cv_folds else 'test'} figure): {r.protocol}"
         for r in rows)
-    return head + body + "\nProtocols:\n\n" + protocols + "\n"
+    return (head + body + "\nProtocols (every figure is the model after its final epoch; no validation part "
+            "is held out and no epoch is selected, so the test set decides nothing):\n\n" + protocols + "\n")
 
 
 def render_text(rows: list[RowResult]) -> str:
