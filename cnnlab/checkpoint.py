@@ -119,7 +119,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
-        if isinstance(e, OSError) and e.filename is None:  # e.g. a full disk: say which file
+        if isinstance(e, OSError) and e.errno is not None and e.filename is None:  # a full disk: say which file
             raise OSError(e.errno, f"cannot write {str(path)!r}: {e.strerror}; "
                                    "the previous version of the file is unchanged") from None
         raise

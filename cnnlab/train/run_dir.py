@@ -168,7 +168,7 @@ class MetricsLog:
                 f.write(text)
                 f.flush()
         except OSError as e:
-            if e.filename is not None:
+            if e.filename is not None or e.errno is None:
                 raise
             raise OSError(e.errno, f"cannot append to {str(self.path)!r}: {e.strerror}; the checkpoint holds "
                                    "the record and --resume rewrites the file from it") from None
