@@ -139,24 +139,36 @@ def test_gallery_shows_each_image_with_its_grad_cam(run, fashion_test):
     assert "#2 true T-shirt/top\npred Shirt 0.50" in mosaic.labels() and "Grad-CAM\nloss 1.25" in mosaic.labels()
 
 
-def test_validation_split_when_the_run_records_one(run, tmp_path, capsys):
-    rc, _, err = cli(capsys, "errors", run, "--split", "val", "--out", tmp_path / "v")
-    assert rc == 2 and "records no validation split" in err and len(err.strip().splitlines()) == 1
-    rc, _, err = cli(capsys, "attribute", run, "val:0", "--out", tmp_path / "v.png")
-    assert rc == 2 and "records no validation split" in err
+def test_validation_split_of_the_run(run, tmp_path, capsys):
+    """The run holds out part of its training split (run.json "validation"); val:N and
+    --split val read those images, numbered in their order there."""
     info = json.loads((run / "run.json").read_text())
-    info["validation"] = {"indices": [5, 9, 40]}
+    held_out = info["validation"]["indices"]
+    assert len(held_out) > 2
+    rc, stdout, err = cli(capsys, "errors", run, "--split", "val", "--top", 2, "--out", tmp_path / "v")
+    assert rc == 0, err
+    report = json.loads((tmp_path / "v" / "errors.json").read_text())
+    assert report["split"] == "val" and report["images"] == len(held_out)
+    train = datasets.create("fashion-mnist", train=True)
+    labels = np.asarray(train.targets)[held_out]
+    assert [len(c) for c in np.asarray(report["confusion_matrix"]).sum(1, keepdims=True)] and \
+        np.asarray(report["confusion_matrix"]).sum(1).tolist() == np.bincount(labels, minlength=10).tolist()
+    rc, stdout, err = cli(capsys, "attribute", run, "val:1", "--method", "saliency", "--out", tmp_path / "v.png")
+    assert rc == 0 and f"true {train.classes[int(train.targets[held_out[1]])]}" in stdout, err
+
+
+def test_a_run_without_a_validation_split_says_so(run, tmp_path, capsys):
+    text = (run / "run.json").read_text()
+    info = json.loads(text)
+    info["validation"]["indices"] = []
     (run / "run.json").write_text(json.dumps(info))
     try:
-        rc, stdout, err = cli(capsys, "errors", run, "--split", "val", "--top", 2, "--out", tmp_path / "v")
-        assert rc == 0, err
-        assert json.loads((tmp_path / "v" / "errors.json").read_text())["images"] == 3
-        rc, stdout, err = cli(capsys, "attribute", run, "val:1", "--method", "saliency", "--out", tmp_path / "v.png")
-        train = datasets.create("fashion-mnist", train=True)
-        assert rc == 0 and f"true {train.classes[int(train.targets[9])]}" in stdout, err
+        rc, _, err = cli(capsys, "errors", run, "--split", "val", "--out", tmp_path / "v")
+        assert rc == 2 and "records no validation split" in err and len(err.strip().splitlines()) == 1
+        rc, _, err = cli(capsys, "attribute", run, "val:0", "--out", tmp_path / "v.png")
+        assert rc == 2 and "records no validation split" in err
     finally:
-        del info["validation"]
-        (run / "run.json").write_text(json.dumps(info))
+        (run / "run.json").write_text(text)
 
 
 @pytest.mark.parametrize("argv, message", [
