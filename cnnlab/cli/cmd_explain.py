@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .args import checkpoint_path, existing_dir, output_dir, port
 from .errors import CLIError
 
 # Real MNIST digits (the 10,000-image subset), so drawing a digit on the page makes sense; ~10 s.
@@ -15,12 +16,12 @@ def register(subparsers) -> None:
                     "feature maps, the arithmetic of each value, a hyperparameter playground, training "
                     "curves, filters and a shift test. With no CHECKPOINT it uses the latest run under "
                     "--runs; if there is none, it first trains mnist-cnn briefly on Fashion-MNIST.")
-    p.add_argument("checkpoint", nargs="?", help="a checkpoint file or run directory (default: the latest run)")
+    p.add_argument("checkpoint", nargs="?", type=checkpoint_path, help="a checkpoint file or run directory (default: the latest run)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--port", type=port, default=8000, help="port (default 8000)")
     p.add_argument("--open", action="store_true", help="open the page in the default web browser")
-    p.add_argument("--runs", default="runs", help="where runs live (default ./runs)")
-    p.add_argument("--data-root", default=None, help="where the dataset files are (default: cnnlab's cache)")
+    p.add_argument("--runs", type=output_dir, default="runs", help="where runs live (default ./runs)")
+    p.add_argument("--data-root", type=existing_dir, default=None, help="where the dataset files are (default: cnnlab's cache)")
     p.set_defaults(handler=run)
 
 
@@ -55,7 +56,9 @@ def run(args) -> int:
     try:
         from ..explain.loading import app_kwargs_from_checkpoint
 
-        kwargs, notes = app_kwargs_from_checkpoint(path, args.data_root)
+        from .cmd_eval import recorded_data_root
+
+        kwargs, notes = app_kwargs_from_checkpoint(path, args.data_root or recorded_data_root(path))
     except (FileNotFoundError, ValueError, KeyError, OSError) as e:
         raise CLIError(f"cannot load {path!r}: {e}") from None
     for n in notes:
