@@ -58,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # said by the sub-command, whose --help lists what it takes
+            prog = f"cnnlab {args.command}"
+            raise UsageError(f"{prog}: error: unrecognized arguments: {' '.join(unknown)} (see {prog} --help)")
     except UsageError as e:
         if "--debug" in argv:
             raise

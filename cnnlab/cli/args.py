@@ -51,6 +51,7 @@ def int_range(low: int, high: int = HUGE):
         return value
 
     check.__name__ = f"int_range({low}, {high})"
+    check.low, check.high = low, high
     return check
 
 
@@ -82,6 +83,7 @@ def float_range(low: float, high: float = math.inf, *, low_open: bool = False):
         return value
 
     check.__name__ = "float_range"
+    check.low, check.high, check.low_open = low, high, low_open
     return check
 
 
@@ -204,9 +206,9 @@ def _check_image_header(path: str) -> None:
             f"image {path!r} is too large to decode safely (more than {Image.MAX_IMAGE_PIXELS:,} pixels: "
             "a decompression bomb?)") from None
     except UnidentifiedImageError:
-        raise argparse.ArgumentTypeError(f"{path!r} is not a readable image (PNG or JPEG expected)") from None
+        raise argparse.ArgumentTypeError(f"cannot read image file {path!r}: not an image (PNG or JPEG expected)") from None
     except OSError as e:
-        raise argparse.ArgumentTypeError(f"cannot read image {path!r}: {e.strerror or e}") from None
+        raise argparse.ArgumentTypeError(f"cannot read image file {path!r}: {e.strerror or e}") from None
     if w < 1 or h < 1:
         raise argparse.ArgumentTypeError(f"image {path!r} is empty ({w}x{h} pixels)")
 
@@ -230,8 +232,8 @@ def photo_source(text: str, test: bool = False) -> str:
         if name in SAMPLE_IMAGES:
             return text
         raise argparse.ArgumentTypeError(
-            f"image {text!r} does not exist (not a file, a sample photo ({', '.join(SAMPLE_IMAGES)})"
-            + (" or test:N)" if test else ")"))
+            f"cannot read image {text!r}: no such file (sample photos: {', '.join(SAMPLE_IMAGES)}"
+            + ("; or test:N)" if test else ")"))
     return image_file(text)
 
 

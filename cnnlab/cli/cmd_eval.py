@@ -52,6 +52,7 @@ def recorded_data_root(checkpoint: str, data: str | None = None) -> str | None:
 
 
 def run(args) -> int:
+    from ..datasets import ChecksumError, DataNotFoundError
     from ..train.session import eval_checkpoint, run_split
 
     data_root = args.data_root or recorded_data_root(args.checkpoint, args.data)
@@ -59,6 +60,8 @@ def run(args) -> int:
         metrics, extra, name = eval_checkpoint(args.checkpoint, args.data, data_root=data_root,
                                                limit=args.limit, batch_size=args.batch_size,
                                                progress=False if args.no_progress else None)
+    except (DataNotFoundError, ChecksumError):
+        raise  # a failure at run time (exit 1), reported by the CLI's error boundary
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         raise CLIError(str(e)) from None
     split = run_split(extra, name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .args import checkpoint_path, existing_dir, output_dir, port
-from .errors import CLIError
+from .errors import CLIError, CLIRuntimeError
 
 # Real MNIST digits (the 10,000-image subset), so drawing a digit on the page makes sense; ~10 s.
 BRIEF_TRAINING = dict(model="mnist-cnn", data="mnist10k", epochs=2)
@@ -34,7 +34,7 @@ def _train_briefly(runs: str) -> str:
     try:
         _, run_dir, test = train_run(cfg, root=runs, log=lambda line: print("  " + line))
     except Exception as e:
-        raise CLIError(f"could not train {cfg.model} on {cfg.data}: {e} (run `make setup` to install the data)") from None
+        raise CLIRuntimeError(f"could not train {cfg.model} on {cfg.data}: {e} (run `make setup` to install the data)") from None
     print(f"explain: trained {run_dir} (test accuracy {100 * test.get('accuracy', float('nan')):.1f}%)")
     return str(run_dir)
 
