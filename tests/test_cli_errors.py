@@ -287,7 +287,7 @@ CASES = {
               (["train", "mnist-cnn", "--data", "mnist10k", "--data-root", "{file}"], 2, ["--data-root"]),
               (["train", "mnist-cnn", "--data", "mnist10k", "--bogus"], 2, ["--bogus"]),
               (["train", "mnist-cnn", "--data", "mnist10k", "--out", "{run}", "--resume", "--limit-train", "100"], 2,
-               ["limit_train"]),
+               ["cannot change --limit-train (the run used 64)"]),
               (["train", "mnist-cnn", "--data", "mnist10k", "--out", "{run}", "--resume", "--force"], 2, ["--force"])],
 }
 
@@ -322,7 +322,7 @@ def test_reproduce_does_not_create_a_missing_data_root(files, tmp_path, capsys):
 @pytest.mark.parametrize("argv", [
     ["train", "mnist-cnn", "--data", "mnist", "--out", "{tmp}/run"],
     ["train", "cifar-cnn", "--data", "cifar10", "--out", "{tmp}/run"],
-    ["eval", "{run}"],
+    ["eval", "{run}", "--data", "mnist"],
     ["reproduce", "--quick", "--only", "mnist-mlp", "--data-root", "{empty_data}", "--out", "{tmp}"],
 ], ids=["train-mnist", "train-cifar10", "eval", "reproduce"])
 def test_absent_data_that_cannot_be_downloaded_is_a_run_time_failure(argv, offline, files, tmp_path, capsys):

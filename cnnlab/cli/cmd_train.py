@@ -63,7 +63,8 @@ def _config(args):
             raise CLIError(f"--resume: {args.out} is a run of {saved['model']} on {saved['data']}, "
                            f"not {args.model} on {args.data}")
         changed = sorted(k for k, v in given.items() if k != "epochs" and v != saved.get(k))
-        changed += [k for k in _RESUME_FIXED if getattr(args, k) is not None and getattr(args, k) != saved.get(k)]
+        changed += [f"--{k.replace('_', '-')} (the run used {saved.get(k) or 'all samples'})" for k in _RESUME_FIXED
+                    if getattr(args, k) is not None and getattr(args, k) != saved.get(k)]
         if changed:
             raise CLIError(f"--resume continues the run exactly; it cannot change {', '.join(changed)} "
                            "(only --epochs may grow)")
