@@ -143,25 +143,25 @@ class Engine:
         def make_hook(name):
             def hook(module, inputs, output):
                 first = inputs[0] if inputs else None
-                if first is None or not hasattr(output, "_data") or not hasattr(first, "_data"):
+                if not (isinstance(output, cnnlab.Tensor) and isinstance(first, cnnlab.Tensor)):
                     return None
                 seen[name] = seen.get(name, 0) + 1
                 unique = name if seen[name] == 1 else f"{name}#{seen[name]}"
                 records.append(LayerRecord(len(records), unique, type(module).__name__, module,
-                                           first._data[0].copy(), output._data[0].copy()))
+                                           first.detach().numpy()[0].copy(), output.detach().numpy()[0].copy()))
                 return None
             return hook
 
         handles = [m.register_forward_hook(make_hook(n)) for n, m in _leaf_modules(self.model)]
         try:
             with cnnlab.no_grad():
-                out = self.model(cnnlab.Tensor._wrap(x[None]))
+                out = self.model(cnnlab.from_numpy(np.asarray(x[None])))
         except Exception as e:  # a model that cannot take this input is a client-visible error
             raise ExplainError(f"the model failed on this input: {type(e).__name__}: {e}", 422) from None
         finally:
             for h in handles:
                 h.remove()
-        out = np.asarray(out._data if hasattr(out, "_data") else out)[0].reshape(-1)
+        out = np.asarray(out.detach().numpy() if isinstance(out, cnnlab.Tensor) else out)[0].reshape(-1)
         kind = records[-1].kind if records else ""
         if kind == "Softmax":
             probs, output_kind = out.astype(np.float64), "probabilities"
@@ -178,8 +178,8 @@ class Engine:
         with self._lock:
             kind = self._last_kind()
             with cnnlab.no_grad():
-                out = self.model(cnnlab.Tensor._wrap(np.ascontiguousarray(xs, dtype=np.float32)))
-        out = np.asarray(out._data, dtype=np.float64).reshape(len(xs), -1)
+                out = self.model(cnnlab.from_numpy(np.ascontiguousarray(xs, dtype=np.float32)))
+        out = np.asarray(out.detach().numpy(), dtype=np.float64).reshape(len(xs), -1)
         if kind == "Softmax":
             return out
         if kind == "LogSoftmax":
