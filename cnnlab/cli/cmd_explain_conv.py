@@ -75,8 +75,17 @@ def _matrix_arg(text: str | None, what: str, rng, low: int, high: int, named: bo
         raise CLIError(str(e)) from None
 
 
+# Frames beyond this make a GIF nobody watches and take minutes to draw (12x12 outputs).
+MAX_STEPS = 144
+
+
 def _show(walk, args) -> int:
     import sys
+
+    steps = len(walk.steps) if hasattr(walk, "steps") else len(walk)
+    if steps > MAX_STEPS:
+        raise CLIError(f"this walk-through has {steps} steps; at most {MAX_STEPS} make an animation "
+                       "(use a smaller --image or --padding, or a larger --stride)")
 
     from ..viz.stepper_render import play, save_gif
 

@@ -81,6 +81,9 @@ def run(args) -> int:
         for name, m in loaded.items():
             if m.image_shape != first.image_shape:
                 raise CLIError(f"the models take different inputs: {first.image_shape} and {m.image_shape}")
+            if (m.classes or None) != (first.classes or None):
+                raise CLIError(f"--compare: the models predict different classes ({len(first.classes or [])} and "
+                               f"{len(m.classes or [])}); compare models trained on the same data")
             results[name] = shift_curves(m.model, m.normalize(image), args.max_shift, m.fill)
         plot_shift_test(results, args.out, first.classes, label=label, image=image,
                         title=f"Shift test on {args.image}: which model keeps its answer?")
