@@ -171,6 +171,7 @@ def _bad_values(kind, files, ro) -> list[tuple[str, str]]:
         A.optional_output_file: [("directory", directory), ("read-only", str(ro / "out.gif"))],
         A.output_dir: [("file", plain), ("read-only", str(ro / "run"))],
         A.port: [("zero", "0"), ("huge", "70000")],
+        A.not_a_file: [("file", plain)],
     }
     if kind not in table:
         raise AssertionError(f"no bad values known for argument type {kind!r}: add them here")
@@ -241,14 +242,17 @@ CASES = {
                      (["explain-conv", "--image", "100x100"], 2, ["--image"]),
                      (["explain-conv", "--image", "[[1,2],[3"], 2, ["--image"]),
                      (["explain-conv", "--image", "3x3", "--kernel", "5x5"], 2, []),
-                     (["explain-conv", "--stride", "0"], 2, ["--stride"])],
+                     (["explain-conv", "--stride", "0"], 2, ["--stride"]),
+                     (["explain-conv", "--kernel", "[[1e309]]"], 2, ["finite"]),
+                     (["explain-conv", "--image", "12x12", "--padding", "12", "--gif", "{tmp}/c.gif"], 2, ["steps"])],
     "explain-pool": [(["explain-pool", "--kernel-size", "9"], 2, []), (["explain-pool", "--op", "median"], 2, ["--op"])],
     "explain-relu": [(["explain-relu", "--image", "abc"], 2, ["--image"])],
     "filter": [(["filter", "{img16}", "--out", "{tmp}/f.png"], 2, ["16/32-bit", "deep.png"]),
                (["filter", "nosuch-photo"], 2, ["nosuch-photo"]),
                (["filter", "--kernel", "nosuch", "--out", "{tmp}/f.png"], 2, ["nosuch"]),
                (["filter", "--kernel", "[[1,2],[3]]", "--out", "{tmp}/f.png"], 2, []),
-               (["filter", "{bomb_warn}"], 2, ["bomb_warn.png"])],
+               (["filter", "{bomb_warn}"], 2, ["bomb_warn.png"]),
+               (["filter", "--kernel", "[[1, 1e309]]", "--out", "{tmp}/f.png"], 2, ["finite"])],
     "pixels": [(["pixels", "{img16}", "--out", "{tmp}/p.png"], 2, ["16/32-bit"]),
                (["pixels", "--crop", "a,b,c,d", "--out", "{tmp}/p.png"], 2, ["--crop"]),
                (["pixels", "--crop", "0,0,99999,2", "--out", "{tmp}/p.png"], 2, ["crop"])],
@@ -273,7 +277,8 @@ CASES = {
     "size": [(["size", "--input", "abc", "--kernel", "3"], 2, ["--input"]),
              (["size", "--input", "32", "--kernel", "3", "--stride", "0"], 2, ["--stride"]),
              (["size", "--input", "3", "--kernel", "5"], 2, []), (["size", "--input", "1x28x28", "--layers", "bogus"], 2, []),
-             (["size", "--kernel", "3"], 2, ["--input"])],
+             (["size", "--kernel", "3"], 2, ["--input"]),
+             (["size", "--input", "1x28x28", "--layers", "conv0k5"], 2, ["at least 1"])],
     "summary": [(["summary", "mnist-cnn", "--input", "1x100000x100000"], 2, ["--input", "GiB"]),
                 (["summary", "mnist-cnn", "--input", "1x-28x28"], 2, []), (["summary", "nosuch"], 2, ["nosuch"]),
                 (["summary", "mnist-cnn", "--input", "0x28x28"], 2, []), (["summary", "mnist-cnn", "--set", "3=4"], 2, ["--set"]),
@@ -339,6 +344,7 @@ def test_absent_data_that_cannot_be_downloaded_is_a_run_time_failure(argv, offli
     ["explain-conv", "--gif", "{ro}/c.gif"], ["reproduce", "--quick", "--out", "{ro}"],
     ["reproduce", "--quick", "--runs", "{ro}/runs"], ["show-activations", "--out", "{ro}/a.png"],
     ["shift-test", "{run}", "--out", "{ro}/s.png"], ["demo", "--out", "{ro}/run"],
+    ["explain", "--runs", "{ro}/runs", "--port", "8765"],
 ])
 def test_read_only_outputs_are_refused_before_any_work(argv, ro, files, tmp_path, capsys):
     rc, out, err = run_cli(capsys, [a.format(ro=ro, **{k: str(v) for k, v in files.items()}) for a in argv])

@@ -22,7 +22,7 @@ from pathlib import Path
 __all__ = [
     "positive_int", "nonneg_int", "int_range", "positive_float", "nonneg_float", "finite_float", "float_range",
     "fraction", "existing_file", "existing_dir", "existing_path", "checkpoint_path", "output_file",
-    "optional_output_file", "output_dir", "image_source", "image_file", "photo_source", "port", "available_memory", "check_writable",
+    "optional_output_file", "output_dir", "not_a_file", "image_source", "image_file", "photo_source", "port", "available_memory", "check_writable",
 ]
 
 # Sizes beyond this are typos, not requests: 2**31 keeps every count inside int32 arithmetic.
@@ -187,6 +187,14 @@ def output_dir(text: str) -> str:
     if p.exists() and not p.is_dir():
         raise argparse.ArgumentTypeError(f"expected a directory, got {text!r}, an existing file")
     check_writable(p, f"cannot write into {text!r}")
+    return str(p)
+
+
+def not_a_file(text: str) -> str:
+    """A directory that may not exist yet (checked for writing only when it is written)."""
+    p = Path(text).expanduser()
+    if p.exists() and not p.is_dir():
+        raise argparse.ArgumentTypeError(f"expected a directory, got {text!r}, an existing file")
     return str(p)
 
 

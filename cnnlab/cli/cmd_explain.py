@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .args import checkpoint_path, existing_dir, output_dir, port
+import argparse
+
+from .args import checkpoint_path, existing_dir, not_a_file, output_dir, port
 from .errors import CLIError, CLIRuntimeError
 
 # Real MNIST digits (the 10,000-image subset), so drawing a digit on the page makes sense; ~10 s.
@@ -20,7 +22,7 @@ def register(subparsers) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=port, default=8000, help="port (default 8000)")
     p.add_argument("--open", action="store_true", help="open the page in the default web browser")
-    p.add_argument("--runs", type=output_dir, default="runs", help="where runs live (default ./runs)")
+    p.add_argument("--runs", type=not_a_file, default="runs", help="where runs live (default ./runs)")
     p.add_argument("--data-root", type=existing_dir, default=None, help="where the dataset files are (default: cnnlab's cache)")
     p.set_defaults(handler=run)
 
@@ -29,6 +31,10 @@ def _train_briefly(runs: str) -> str:
     from ..train.session import TrainConfig, train_run
 
     cfg = TrainConfig(**BRIEF_TRAINING)
+    try:
+        output_dir(runs)  # only now is --runs written to
+    except argparse.ArgumentTypeError as e:
+        raise CLIError(f"--runs: {e}") from None
     print(f"explain: no run found under {runs!r}; training {cfg.model} briefly first "
           f"({cfg.epochs} epochs on {cfg.data}) so there is a model to explain")
     try:

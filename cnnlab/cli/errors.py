@@ -59,7 +59,7 @@ def _os_error(exc: OSError, args) -> tuple[int, str]:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return 1, f"cannot access{where}: permission denied"
     if isinstance(exc, (FileNotFoundError, NotADirectoryError, IsADirectoryError)):
-        return 2, f"{reason}:{where}" if where and where.strip("' ") not in str(exc) else one_line(str(exc))
+        return 2, one_line(str(exc))  # a missing or misplaced input: the message names it
     return 1, f"{reason}{(' (' + where.strip() + ')') if where else ''}"
 
 
