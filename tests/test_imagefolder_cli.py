@@ -153,3 +153,10 @@ def test_datasets_names_the_flag_train_really_has(capsys):
     train = next(a for a in build_parser()._subparsers._group_actions[0].choices["train"]._actions
                  if "--data-root" in a.option_strings)
     assert train.option_strings == ["--data-root"]
+
+
+def test_figures_take_the_runs_own_test_images(trained, tmp_path, capsys):
+    root, files, run = trained
+    capsys.readouterr()
+    assert main(["show-features", str(run), "test:2", "--out", str(tmp_path / "f.png")]) == 0
+    assert "(label: square)" in capsys.readouterr().out  # test:2 is square/04

@@ -48,8 +48,6 @@ def _train_briefly(runs: str) -> str:
 def run(args) -> int:
     from pathlib import Path
 
-    if not 0 < args.port < 65536:
-        raise CLIError(f"--port must be in 1..65535, got {args.port}")
     path = args.checkpoint
     if path is None:
         from ..train.run_dir import latest_run

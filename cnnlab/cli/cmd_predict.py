@@ -22,8 +22,6 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from ..train.session import predict_images
 
-    if args.topk < 1:
-        raise CLIError(f"--topk must be at least 1, got {args.topk}")
     try:
         results = predict_images(args.checkpoint, args.images, k=args.topk, invert=args.invert)
     except (ValueError, FileNotFoundError, RuntimeError) as e:

@@ -63,6 +63,7 @@ def _quick_models(args):
 
 def run(args) -> int:
     from ..viz.model_input import load_input, load_model
+    from .cmd_eval import recorded_data_root
     from ..viz.shift import plot_shift_test, shift_curves
 
     try:
@@ -76,7 +77,8 @@ def run(args) -> int:
                 m = load_model(path)
                 loaded[f"{m.name} ({path})" if len(path) < 30 else m.name] = m
         first = next(iter(loaded.values()))
-        image, label = load_input(args.image, first, invert=args.invert)
+        image, label = load_input(args.image, first, invert=args.invert,
+                                  data_root=recorded_data_root(args.checkpoint) if args.checkpoint else None)
         results = {}
         for name, m in loaded.items():
             if m.image_shape != first.image_shape:

@@ -25,10 +25,12 @@ def run(args) -> int:
 
     from ..viz.features import plot_features
     from ..viz.model_input import load_input, load_model
+    from .cmd_eval import recorded_data_root
 
     try:
         loaded = load_model(args.checkpoint)
-        image, label = load_input(args.image, loaded, invert=args.invert)
+        image, label = load_input(args.image, loaded, invert=args.invert,
+                                  data_root=recorded_data_root(args.checkpoint) if args.checkpoint else None)
         x = loaded.normalize(image)
         maps = plot_features(loaded.model, x, args.out, max_maps=args.max_maps, input_image=image,
                              title=None)
