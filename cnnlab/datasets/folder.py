@@ -170,7 +170,7 @@ class ImageFolder(Dataset):
         self.transform = transform
         self.target_transform = target_transform
         self.origin = f"explicit path {self.root}"
-        self._data = None
+        self._stacked = None
 
     @property
     def num_classes(self) -> int:
@@ -185,7 +185,7 @@ class ImageFolder(Dataset):
             ImageLoadError: an unreadable image, or images of different sizes (which cannot
                 be stacked: resize them first); the message names the files.
         """
-        if self._data is None:
+        if self._stacked is None:
             arrays, first = [], None
             for path, _ in self.samples:
                 img = load_image(path, self.mode)
@@ -196,8 +196,8 @@ class ImageFolder(Dataset):
                         f"ImageFolder: images must all have one size to be stacked; {first[0]} is "
                         f"{first[1][0]}x{first[1][1]} but {path} is {img.size[0]}x{img.size[1]} (resize them first)")
                 arrays.append(np.asarray(img, dtype=np.uint8))
-            self._data = np.stack(arrays)
-        return self._data
+            self._stacked = np.stack(arrays)
+        return self._stacked
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
