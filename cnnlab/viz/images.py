@@ -71,6 +71,10 @@ def load_image(source: str, gray: bool = False) -> np.ndarray:
             img.load()
         except Exception as e:  # Pillow raises several types for broken or non-image files
             raise ValueError(f"cannot read image {source!r}: {type(e).__name__}: {e}") from None
+    if img.mode in ("I", "F") or img.mode.startswith("I;16"):
+        # Pillow's conversion to 8 bits clips every value above 255: refuse, as `predict` does.
+        raise ValueError(f"image {source!r} has {img.mode} pixels (16/32-bit); converting them to 8 bits "
+                         "would clip them. Save it as an 8-bit PNG or JPEG first.")
     if gray:
         img = img.convert("L")
     elif img.mode not in ("L", "RGB"):

@@ -74,11 +74,14 @@ def _fit(image: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     return np.asarray(img.resize((w, h), Image.Resampling.LANCZOS), dtype=np.uint8)
 
 
-def load_input(source: str, loaded: LoadedModel, invert: bool = False) -> tuple[np.ndarray, int | None]:
+def load_input(source: str, loaded: LoadedModel, invert: bool = False,
+               data_root=None) -> tuple[np.ndarray, int | None]:
     """``(uint8 image, label or None)`` for the model from ``source``.
 
     ``source`` is ``test:N`` (image N of the checkpoint's dataset, test split), a sample photo
     name (``camera``...) or an image file (converted with ``cnnlab.train.images.load_image``).
+    ``data_root`` is where the test split's files are (a run's ``--data-root``; needed for
+    ``imagefolder``).
     """
     from .images import SAMPLE_IMAGES, sample_image
 
@@ -91,7 +94,7 @@ def load_input(source: str, loaded: LoadedModel, invert: bool = False) -> tuple[
             index = int(source[5:])
         except ValueError:
             raise ValueError(f"expected test:N with an integer N, got {source!r}") from None
-        ds = datasets.create(loaded.dataset, train=False)
+        ds = datasets.create(loaded.dataset, root=data_root, train=False)
         if not 0 <= index < len(ds):
             raise ValueError(f"{source!r}: the {loaded.dataset} test split has images 0..{len(ds) - 1}")
         img = np.asarray(ds.data[index], dtype=np.uint8)
