@@ -3,6 +3,7 @@
 - :func:`trace` runs a model once (forward, and backward when asked) and returns every layer
   call in execution order: name, module, kind, input and output arrays, parameters, and with
   ``grads=True`` the gradients of a target with respect to each of them.
+  :func:`forward` gives only the output of a batch (eval mode, the model left as it was).
 - :func:`probabilities`, :func:`top_k`, :func:`softmax_steps`: from outputs to class
   probabilities, with the engine's own softmax (the only softmax outside the engine).
 - :class:`RunInfo`: what a checkpoint or run directory says about its model (the only reader
@@ -25,10 +26,10 @@ Example:
 from .images import HIGH_DEPTH_MODES, MAX_ASPECT_CHANGE, ImageRefused, ModelInput, open_image, to_model_input
 from .outputs import OUTPUT_KINDS, SoftmaxSteps, output_kind_of, probabilities, softmax_steps, top_k
 from .run_info import RunInfo, load_run, resolve_checkpoint
-from .trace import LayerTrace, Trace, trace
+from .trace import LayerTrace, Trace, forward, trace
 
 __all__ = [
-    "trace", "Trace", "LayerTrace",
+    "trace", "forward", "Trace", "LayerTrace",
     "probabilities", "top_k", "softmax_steps", "SoftmaxSteps", "output_kind_of", "OUTPUT_KINDS",
     "RunInfo", "load_run", "resolve_checkpoint",
     "to_model_input", "ModelInput", "ImageRefused", "open_image", "MAX_ASPECT_CHANGE", "HIGH_DEPTH_MODES",

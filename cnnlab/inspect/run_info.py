@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -95,6 +95,44 @@ class RunInfo:
             features=pre.get("features"), dataset=extra.get("dataset"), split=extra.get("split"),
             epoch=meta.get("epoch"), metrics=dict(meta.get("metrics") or {}),
         )
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunInfo":
+        """From the flat description :meth:`describe` writes (the explainer's ``meta``): ``model``
+        (or ``model_name``), ``dataset`` (or ``data``), ``classes``, ``input_shape``,
+        ``normalize`` (``(mean, std)``), ``epoch``, ``metrics``; other keys are ignored."""
+        d = dict(d or {})
+        shape = _shape(d.get("input_shape"))
+        norm = d.get("normalize")
+        classes = d.get("classes")
+        return cls(
+            model=d.get("model") or d.get("model_name"), dataset=d.get("dataset") or d.get("data"),
+            classes=None if classes is None else tuple(str(c) for c in classes),
+            input_shape=shape, image_shape=shape if shape is not None and len(shape) == 3 else None,
+            preprocess=None if norm is None else "image",
+            mean=None if norm is None else _floats(norm[0]), std=None if norm is None else _floats(norm[1]),
+            epoch=d.get("epoch"), metrics=dict(d.get("metrics") or {}),
+        )
+
+    def for_input(self, input_shape, normalize=None) -> "RunInfo":
+        """This description with the input geometry (and, when given, the image normalisation
+        ``(mean, std)``) replaced: what :func:`~cnnlab.inspect.to_model_input` will produce."""
+        shape = _shape(input_shape)
+        fields = {"input_shape": shape, "image_shape": shape if len(shape) == 3 else None}
+        if normalize is not None:
+            fields.update(preprocess="image", mean=_floats(normalize[0]), std=_floats(normalize[1]))
+        return replace(self, **fields)
+
+    @classmethod
+    def from_preprocess(cls, pre: dict, **fields) -> "RunInfo":
+        """For a model trained here and now: the mapping ``cnnlab.train.recipe.fit_preprocess``
+        returned, plus any other fields (``model=``, ``classes=``, ``dataset=``...)."""
+        meta = {"model_name": fields.pop("model", None), "extra": {"preprocess": pre}}
+        info = cls.from_metadata(meta)
+        classes = fields.pop("classes", None)
+        if classes is not None:
+            fields["classes"] = tuple(str(c) for c in classes)
+        return replace(info, **fields)
 
     # ------------------------------------------------------------ derived
     @property

@@ -276,3 +276,25 @@ def trace(model, x, *, grads: bool = False, target: int | Sequence[int] | Callab
         result.input_grad = grad_of(xt)
         result.target_value = float(scalar.detach().numpy())
     return result
+
+
+def forward(model, x) -> np.ndarray:
+    """The model's output for the batch ``x`` (eval mode, no graph), without recording layers.
+
+    For the many-inputs case (a shift sweep, a batch of predictions) where :func:`trace`
+    would keep every layer's arrays. The model's train/eval flags are restored.
+    """
+    import cnnlab
+
+    arr = _as_array(x)
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.eval()
+        with cnnlab.no_grad():
+            out = model(cnnlab.from_numpy(arr))
+    finally:
+        for m, mode in modes:
+            object.__setattr__(m, "training", mode)
+    if not isinstance(out, cnnlab.Tensor):
+        raise ValueError(f"forward: the model returned {type(out).__name__}, not a Tensor")
+    return out.numpy()

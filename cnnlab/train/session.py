@@ -269,25 +269,19 @@ def _check_geometry(pre: dict, dataset, name: str, path) -> None:
 
 def predict_images(path, images, *, k=5, invert=False):
     """Top-k predictions for image files: a list of ``(file, [(class_name, probability), ...])``."""
-    import cnnlab
+    from ..inspect import forward, load_run, probabilities, to_model_input, top_k
 
-    from .images import load_image, softmax, topk
-
-    model, meta, extra = load_run_model(path)
-    pre = extra.get("preprocess")
-    if not pre or pre.get("kind") != "image":
+    model, info = load_run(path)
+    if info.preprocess != "image":
         raise ValueError(
-            f"checkpoint {str(path)!r} is a model of tabular data ({meta.get('model_name')}); it cannot "
+            f"checkpoint {str(path)!r} is a model of tabular data ({info.model}); it cannot "
             "classify image files")
-    if extra.get("task", "classification") != "classification":
+    if (info.task or "classification") != "classification":
         raise ValueError(f"checkpoint {str(path)!r} is a regression model; predict shows class probabilities")
-    classes = extra.get("classes")
     out = []
-    with cnnlab.no_grad():
-        for img_path in images:
-            arr = load_image(img_path, pre["image_shape"], invert=invert)
-            x = apply_preprocess(arr[None], pre)
-            logits = model(cnnlab.from_numpy(x)).numpy()[0]
-            names = classes if classes and len(classes) == logits.size else [str(i) for i in range(logits.size)]
-            out.append((str(img_path), [(names[i], p) for i, p in topk(softmax(logits), k)]))
+    for img_path in images:
+        x = to_model_input(img_path, info, invert=invert)
+        logits = forward(model, x.array[None])[0]
+        names = info.class_names(logits.size)
+        out.append((str(img_path), [(names[i], p) for i, p in top_k(probabilities(logits), k)]))
     return out
