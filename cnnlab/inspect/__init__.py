@@ -23,7 +23,8 @@ Example:
     >>> inspect.top_k(inspect.probabilities(t.output)[0], 3)
 """
 
-from .images import HIGH_DEPTH_MODES, MAX_ASPECT_CHANGE, ImageRefused, ModelInput, open_image, to_model_input
+from .images import (HIGH_DEPTH_MODES, MAX_ASPECT_CHANGE, ImageRefused, ModelInput, check_bit_depth, open_image,
+                     to_model_input)
 from .outputs import OUTPUT_KINDS, SoftmaxSteps, output_kind_of, probabilities, softmax_steps, top_k
 from .run_info import RunInfo, load_run, resolve_checkpoint
 from .trace import LayerTrace, Trace, forward, trace
@@ -32,5 +33,5 @@ __all__ = [
     "trace", "forward", "Trace", "LayerTrace",
     "probabilities", "top_k", "softmax_steps", "SoftmaxSteps", "output_kind_of", "OUTPUT_KINDS",
     "RunInfo", "load_run", "resolve_checkpoint",
-    "to_model_input", "ModelInput", "ImageRefused", "open_image", "MAX_ASPECT_CHANGE", "HIGH_DEPTH_MODES",
+    "to_model_input", "ModelInput", "ImageRefused", "open_image", "check_bit_depth", "MAX_ASPECT_CHANGE", "HIGH_DEPTH_MODES",
 ]

@@ -91,12 +91,12 @@ def open_image(path, name: str | None = None):
         raise ValueError(f"cannot read image file {name!r}: {e}") from None
 
 
-def check_bit_depth(img, name: str) -> None:
-    """Refuse 16/32-bit pixels: the model's 8-bit range would clip or rescale them."""
+def check_bit_depth(img, name: str, into: str = "the model's 8-bit range") -> None:
+    """Refuse 16/32-bit pixels (a PIL image's mode): 8 bits would clip or rescale them."""
     if img.mode in HIGH_DEPTH_MODES:
         raise ImageRefused(
-            f"image {name!r} has {img.mode} pixels (16/32-bit); converting them to the model's 8-bit "
-            "range would clip or rescale them unpredictably. Save it as an 8-bit PNG or JPEG first."
+            f"image {name!r} has {img.mode} pixels (16/32-bit); converting them to {into} "
+            "would clip or rescale them unpredictably. Save it as an 8-bit PNG or JPEG first."
         )
 
 
