@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._dtype import DEFAULT_FLOAT, to_numpy_dtype
-from ._tensor import Tensor
+from ._tensor import Tensor, from_numpy
 from .random import default_generator
 
 
@@ -16,23 +16,17 @@ def _size(size) -> tuple[int, ...]:
 
 
 def _make(array: np.ndarray, requires_grad: bool) -> Tensor:
-    return Tensor._wrap(array, requires_grad=requires_grad)
+    t = from_numpy(array)
+    return t.requires_grad_() if requires_grad else t
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Copy ``data`` into a new tensor. Python floats become float32, ints int64."""
     if isinstance(data, Tensor):
-        data = data._data
+        data = data.detach().numpy()
     if isinstance(data, np.ndarray):
         data = data.copy()
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
-
-
-def from_numpy(array: np.ndarray) -> Tensor:
-    """Wrap a NumPy array without copying; the tensor keeps the array's dtype."""
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
-    return Tensor._wrap(array)
 
 
 def as_tensor(data, dtype=None) -> Tensor:

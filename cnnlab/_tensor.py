@@ -1,4 +1,16 @@
-"""``Tensor``: an ndarray with reverse-mode autograd and PyTorch's method names."""
+"""``Tensor``: an ndarray with reverse-mode autograd and PyTorch's method names.
+
+Arrays in and out (the one public way, for code outside the engine):
+
+- ``t.detach().numpy()`` is the array behind ``t``, shared, not copied (``t.numpy()`` alone
+  refuses a tensor that requires grad, as torch does). Writing into it changes ``t`` without
+  recording a graph: that is how optimizers and ``nn.init`` update parameters.
+- ``cnnlab.from_numpy(array)`` wraps an array as a Tensor, shared, not copied.
+
+Both cost well under a microsecond. ``Tensor._data`` and ``Tensor._wrap`` are private to the
+engine (this module, ``cnnlab/_ops/`` and ``cnnlab/autograd/``); tests/test_architecture.py
+checks that nothing else touches them.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +20,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from ._dtype import DEFAULT_FLOAT, to_numpy_dtype
+from ._ops import activation as act
 from ._ops import arithmetic as ar
 from ._ops import indexing as ix
 from ._ops import reduction as rd
 from ._ops import shape as sh
 from ._ops import unary as un
-from .autograd.function import Function, run_backward
+from .autograd.function import register_tensor_type, run_backward
+from .autograd.grad_mode import is_grad_enabled
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
@@ -85,10 +99,17 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> "Tensor":
-        """Wrap an existing array without copying (internal)."""
+        """Wrap an existing array without copying (internal; outside the engine use
+        ``cnnlab.from_numpy``)."""
         t = cls.__new__(cls)
         t._data = array if isinstance(array, np.ndarray) else np.asarray(array)
-        t._init_graph(requires_grad)
+        if requires_grad:
+            t._init_graph(True)
+        else:  # the common case (every op output under no_grad, every detach), kept short
+            t.requires_grad = False
+            t.grad = None
+            t._ctx = None
+            t._retains_grad = False
         return t
 
     # ----------------------------------------------------------------- attributes
@@ -154,6 +175,11 @@ class Tensor:
 
     # ------------------------------------------------------------- conversions
     def numpy(self) -> np.ndarray:
+        """The array behind this tensor, shared (no copy); refused if it requires grad.
+
+        ``t.detach().numpy()`` works for any tensor and is the documented way to get an
+        array out of cnnlab.
+        """
         if self.requires_grad:
             raise RuntimeError(
                 "numpy(): this tensor requires grad; call tensor.detach().numpy() instead"
@@ -169,6 +195,7 @@ class Tensor:
         return self._data.tolist()
 
     def detach(self) -> "Tensor":
+        """A tensor sharing this tensor's memory, outside the graph (no copy)."""
         return Tensor._wrap(self._data)
 
     def clone(self) -> "Tensor":
@@ -193,7 +220,7 @@ class Tensor:
             raise ValueError(f"to(): cnnlab runs on the CPU only, got device {device!r}")
         if dtype is None or to_numpy_dtype(dtype) == self._data.dtype:
             return self
-        return _Cast.apply(self, dtype=to_numpy_dtype(dtype))
+        return un.Cast.apply(self, dtype=to_numpy_dtype(dtype))
 
     def type(self, dtype) -> "Tensor":
         return self.to(dtype)
@@ -263,8 +290,8 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if requires_grad and self._data.dtype.kind != "f":
-            raise RuntimeError(f"only floating point tensors can require gradients, got {self.dtype}")
-        self.requires_grad = requires_grad
+            raise RuntimeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
+        self.requires_grad = bool(requires_grad)
         return self
 
     # -------------------------------------------------- in-place (no graph)
@@ -312,8 +339,6 @@ class Tensor:
     def _augmented(self, other, fn, out_of_place):
         """``x op= y``: in place when no graph is being recorded through ``x`` (e.g. an
         optimizer step under ``no_grad``), as in PyTorch; otherwise a new graph node."""
-        from .autograd.grad_mode import is_grad_enabled
-
         if not (self.requires_grad and is_grad_enabled()):
             fn(self._data, _raw(other), out=self._data, casting="same_kind")
             return self
@@ -403,29 +428,19 @@ class Tensor:
         return ar.Minimum.apply(self, other)
 
     def relu(self):
-        from .functional import relu
-
-        return relu(self)
+        return act.ReLU.apply(self)
 
     def sigmoid(self):
-        from .functional import sigmoid
-
-        return sigmoid(self)
+        return act.Sigmoid.apply(self)
 
     def tanh(self):
-        from .functional import tanh
-
-        return tanh(self)
+        return act.Tanh.apply(self)
 
     def softmax(self, dim):
-        from .functional import softmax
-
-        return softmax(self, dim)
+        return act.Softmax.apply(self, dim=act.softmax_dim(dim, self.shape, "softmax"))
 
     def log_softmax(self, dim):
-        from .functional import log_softmax
-
-        return log_softmax(self, dim)
+        return act.LogSoftmax.apply(self, dim=act.softmax_dim(dim, self.shape, "log_softmax"))
 
     # ------------------------------------------------------------ comparisons
     def _compare(self, other, fn):
@@ -576,8 +591,6 @@ class Tensor:
 
     def __setitem__(self, index, value):
         if self.requires_grad and self.is_leaf:
-            from .autograd.grad_mode import is_grad_enabled
-
             if is_grad_enabled():
                 raise RuntimeError("a leaf tensor that requires grad cannot be modified in place")
         self._data[_index_arg(index)] = _raw(value)
@@ -585,6 +598,23 @@ class Tensor:
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """Wrap a NumPy array as a Tensor without copying; the tensor keeps the array's dtype.
+
+    The public way (``cnnlab.from_numpy``) for code outside the engine to make a tensor from
+    an array it computed. Writing into either one changes both.
+
+    Example:
+        >>> a = np.zeros(3, dtype=np.float32)
+        >>> t = cnnlab.from_numpy(a); a[0] = 1
+        >>> t
+        tensor([1., 0., 0.])
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._wrap(array)
 
 
 def _raw(value):
@@ -607,10 +637,4 @@ def _index_arg(index):
     return index
 
 
-class _Cast(Function):
-    def forward(self, a, dtype=None):
-        self.source = a.dtype
-        return a.astype(dtype)
-
-    def backward(self, grad):
-        return grad.astype(self.source) if self.source.kind == "f" else None
+register_tensor_type(Tensor, as_tensor_like)

@@ -46,7 +46,7 @@ def _encode(obj: Any, prefix: str, arrays: dict, where: str) -> Any:
     from ._tensor import Tensor
 
     if isinstance(obj, Tensor):
-        arrays[prefix] = _contiguous(obj._data)
+        arrays[prefix] = _contiguous(obj.detach().numpy())
         return {"__tensor__": prefix, "kind": "tensor"}
     if isinstance(obj, np.ndarray):
         arrays[prefix] = _contiguous(obj)
@@ -69,12 +69,12 @@ def _encode(obj: Any, prefix: str, arrays: dict, where: str) -> Any:
 
 
 def _decode(obj: Any, arrays: dict) -> Any:
-    from ._tensor import Tensor
+    from ._tensor import from_numpy
 
     if isinstance(obj, dict):
         if "__tensor__" in obj:
             arr = np.array(arrays[obj["__tensor__"]])  # a writable copy, never a view of the file
-            return Tensor._wrap(arr) if obj.get("kind") == "tensor" else arr
+            return from_numpy(arr) if obj.get("kind") == "tensor" else arr
         if "__dict__" in obj:
             return {k: _decode(v, arrays) for k, v in obj["__dict__"]}
         if "__tuple__" in obj:
@@ -167,7 +167,7 @@ def save_checkpoint(
     arrays: dict[str, np.ndarray] = {}
     model_keys = []
     for key, value in model.state_dict().items():
-        arrays[key] = _contiguous(value._data if hasattr(value, "_data") else value)
+        arrays[key] = _contiguous(value.detach().numpy() if hasattr(value, "detach") else value)
         model_keys.append(key)
     meta = {
         "format": FORMAT,

@@ -48,7 +48,7 @@ def _decode(enc):
 
 
 def _torch_params(model):
-    return {k: torch.tensor(np.asarray(v._data)) for k, v in model.state_dict().items()}
+    return {k: torch.tensor(np.asarray(v.numpy())) for k, v in model.state_dict().items()}
 
 
 def _torch_mnist_cnn(p, x):

@@ -1,5 +1,5 @@
-"""Lecture conformance: every worked example of the CNN lecture
-(`../shared/lecture/cnn-lecture.txt`), run through cnnlab and checked against the
+"""Lecture conformance: every worked example of the graduate CNN lecture cnnlab follows,
+run through cnnlab and checked against the
 lecture's own numbers. Each test names the slide it checks."""
 
 import numpy as np

@@ -18,7 +18,7 @@ MEAN, STD = 0.13, 0.31
 
 
 def _torch_weights(model):
-    return {k: torch.tensor(v._data) for k, v in model.state_dict().items()}
+    return {k: torch.tensor(v.numpy()) for k, v in model.state_dict().items()}
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_plot_features_and_filters(tmp_path, cnn):
     maps = plot_features(cnn, x, str(tmp_path / "f.png"))
     assert len(maps) == 6 and (tmp_path / "f.png").stat().st_size > 10_000
     w = plot_filters(cnn, str(tmp_path / "k.png"), layer="conv2")
-    np.testing.assert_array_equal(w, cnn.conv2.weight._data)
+    np.testing.assert_array_equal(w, cnn.conv2.weight.detach().numpy())
     assert (tmp_path / "k.png").stat().st_size > 10_000
     tv = cnnlab.models.create("tinyvgg")
     w = plot_filters(tv, str(tmp_path / "rgb.png"))  # first conv, 3 input channels: colour

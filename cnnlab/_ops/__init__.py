@@ -1,5 +1,11 @@
-"""Differentiable primitive ops of the Tensor engine, one ``Function`` subclass each.
+"""Every differentiable op of the engine, one ``Function`` subclass each, forward and backward
+side by side.
 
-Ops see NumPy arrays only; ``Function.apply`` (in ``cnnlab.autograd.function``) wraps them.
-Layer ops (convolution, pooling, losses...) live in ``cnnlab.functional``.
+Ops see NumPy arrays only; ``Function.apply`` (in ``cnnlab/autograd/function.py``) wraps
+them into Tensors. Tensor primitives: ``arithmetic``, ``unary``, ``reduction``, ``shape``,
+``indexing``, ``padding``. Layer ops: ``conv``, ``pooling``, ``activation``, ``loss``,
+``normalization``, ``dropout``. ``cnnlab.functional`` checks arguments and calls these.
+
+Layering: this package imports only ``cnnlab.autograd`` and NumPy (and its own modules), never
+``cnnlab._tensor``, ``cnnlab.functional`` or ``cnnlab.nn`` (tests/test_architecture.py).
 """

@@ -1,4 +1,4 @@
-"""Element-wise unary ops: neg, exp, log, sqrt, abs, clamp."""
+"""Element-wise unary ops: neg, exp, log, sqrt, abs, clamp, and the dtype cast."""
 
 from __future__ import annotations
 
@@ -71,3 +71,14 @@ class Clamp(Function):
     def backward(self, grad):
         (mask,) = self.saved
         return grad * mask
+
+
+class Cast(Function):
+    """``Tensor.to(dtype)``; the gradient is cast back to the source dtype."""
+
+    def forward(self, a, dtype=None):
+        self.source = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, grad):
+        return grad.astype(self.source) if self.source.kind == "f" else None

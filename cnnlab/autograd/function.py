@@ -9,18 +9,41 @@ It keeps its parent Tensors and what ``save_for_backward`` stored. After a backw
 pass those references are dropped, so the arrays of a training step are freed before
 the next step and memory stays flat; a second backward through the same graph is then
 refused with a clear message (as in PyTorch) unless ``retain_graph=True`` was given.
+
+Layering: this module is the bottom of the engine and imports nothing of cnnlab above
+``cnnlab.autograd`` (autograd → ops → Tensor → functional → nn; tests/test_architecture.py
+checks it). It still has to make Tensors, so the Tensor class registers itself:
+``cnnlab/_tensor.py`` calls ``register_tensor_type(Tensor, as_tensor_like)`` once, at the end
+of its import, and ``apply`` and ``run_backward`` use the registered class. Importing
+``cnnlab`` (or ``cnnlab._tensor``) always runs that registration before any op can be applied.
+As the one place that wraps arrays and fills ``.grad``, this module (with ``_tensor.py``) may
+use the Tensor's private ``_data`` and ``_wrap``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .grad_mode import is_grad_enabled
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .._tensor import Tensor
+Tensor = Any  # for annotations only: the class itself arrives through register_tensor_type
+_tensor_type: type | None = None  # cnnlab.Tensor, once cnnlab/_tensor.py has registered it
+_coerce: Callable[[Any, Any], Any] | None = None  # wraps a scalar/array operand as a Tensor
+
+
+def register_tensor_type(tensor_type: type, coerce: Callable[[Any, Any], Any]) -> None:
+    """Tell autograd which class wraps op outputs (called once by ``cnnlab/_tensor.py``).
+
+    Args:
+        tensor_type: the Tensor class; it must provide ``_wrap(array, requires_grad)``,
+            ``_data``, ``requires_grad``, ``grad``, ``_ctx`` and ``_retains_grad``.
+        coerce: ``coerce(value, reference_tensor)`` turns a non-Tensor operand (a Python
+            scalar or an array) into a Tensor, with the dtype rules of the reference.
+    """
+    global _tensor_type, _coerce
+    _tensor_type, _coerce = tensor_type, coerce
 
 
 class Function:
@@ -54,10 +77,9 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> "Tensor":
         """Run the op on Tensors (or scalars/arrays) and record it for backward."""
-        from .._tensor import Tensor, as_tensor_like
-
-        reference = next((t for t in inputs if isinstance(t, Tensor)), None)
-        tensors = tuple(t if isinstance(t, Tensor) else as_tensor_like(t, reference) for t in inputs)
+        tensor_type = _tensor_type
+        reference = next((t for t in inputs if isinstance(t, tensor_type)), None)
+        tensors = tuple(t if isinstance(t, tensor_type) else _coerce(t, reference) for t in inputs)
         ctx = cls()
         needs = tuple(t.requires_grad for t in tensors)
         record = is_grad_enabled() and any(needs)
@@ -65,7 +87,7 @@ class Function:
         ctx.needs_input_grad = needs if record else (False,) * len(needs)
         ctx.saved = ()
         out = ctx.forward(*(t._data for t in tensors), **kwargs)
-        result = Tensor._wrap(out, requires_grad=record)
+        result = tensor_type._wrap(out, requires_grad=record)
         if record:
             ctx.parents = tensors
             result._ctx = ctx
@@ -97,8 +119,7 @@ def _topological_order(root: "Tensor") -> list["Tensor"]:
 
 def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -> None:
     """Propagate ``grad`` from ``root`` to every leaf that requires a gradient."""
-    from .._tensor import Tensor
-
+    wrap = _tensor_type._wrap
     if root._ctx is not None and root._ctx.released:
         raise RuntimeError(
             "backward: trying to backward through the graph a second time; the graph was "
@@ -113,12 +134,12 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
         if ctx is None:  # a leaf: accumulate into .grad, as PyTorch does
             if g is not None and node.requires_grad:
                 if node.grad is None:
-                    node.grad = Tensor._wrap(np.array(g, dtype=node._data.dtype, copy=True))
+                    node.grad = wrap(np.array(g, dtype=node._data.dtype, copy=True))
                 else:
                     node.grad._data += g
             continue
         if node._retains_grad and g is not None:
-            node.grad = Tensor._wrap(np.array(g, copy=True))
+            node.grad = wrap(np.array(g, copy=True))
         if g is None:
             continue
         if ctx.released:

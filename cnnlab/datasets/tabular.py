@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import from_numpy
 from ..utils.data import Columns, Dataset
 from .base import ArrayImageDataset
 from .sources import Located, locate_files, resolve_converted
@@ -165,8 +165,8 @@ class TabularDataset(Dataset):
         return len(self.data)
 
     def __getitem__(self, index: int):
-        x = Tensor._wrap(self.data[index])
-        y = int(self.targets[index]) if self.task == "classification" else Tensor._wrap(self.targets[index])
+        x = from_numpy(np.asarray(self.data[index]))
+        y = int(self.targets[index]) if self.task == "classification" else from_numpy(np.asarray(self.targets[index]))
         if self.transform is not None:
             x = self.transform(x)
         if self.target_transform is not None:

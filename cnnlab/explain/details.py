@@ -93,8 +93,8 @@ def conv_detail(rec, channel, y, x) -> dict:
     """Window, kernel, products, sums and bias behind output (channel, y, x) of a Conv2d."""
     c, y, x = _check_position(rec, channel, y, x)
     m = rec.module
-    w = np.asarray(m.weight._data)
-    bias = float(m.bias._data[c]) if getattr(m, "bias", None) is not None else 0.0
+    w = m.weight.detach().numpy()
+    bias = float(m.bias.detach().numpy()[c]) if getattr(m, "bias", None) is not None else 0.0
     kh, kw = w.shape[2:]
     sh, sw = _pair(m.stride)
     dh, dw = _pair(getattr(m, "dilation", 1))
@@ -206,10 +206,10 @@ def elementwise_detail(rec, channel, y=0, x=0, radius: int = 2) -> dict:
 def linear_detail(rec, channel, top: int = 12) -> dict:
     """Output unit ``channel`` of a Linear layer: Σ wᵢxᵢ + b with its largest contributions."""
     (j,) = _check_position(rec, channel, 0, 0)
-    w = np.asarray(rec.module.weight._data)[j].astype(np.float64)
+    w = rec.module.weight.detach().numpy()[j].astype(np.float64)
     xin = rec.input.reshape(-1).astype(np.float64)
     products = w * xin
-    bias = float(rec.module.bias._data[j]) if getattr(rec.module, "bias", None) is not None else 0.0
+    bias = float(rec.module.bias.detach().numpy()[j]) if getattr(rec.module, "bias", None) is not None else 0.0
     order = np.argsort(-np.abs(products))[:top]
     total = float(products.sum())
     activation = float(rec.output[j])

@@ -32,7 +32,7 @@ def encode_array(a: np.ndarray) -> dict:
 
 
 def _np(v):
-    return np.asarray(getattr(v, "_data", v))
+    return np.asarray(v.detach().numpy() if hasattr(v, "detach") else v)
 
 
 class DatasetView:
@@ -266,7 +266,7 @@ class Explainer:
                 raise ExplainError(f"layer {li} is not a Conv2d; conv layers are {[c['index'] for c in convs]}", 404)
             d = match[0]
         module = self.engine.run(np.zeros(self.input_shape, np.float32)).layers[d["index"]].module
-        w = np.asarray(module.weight._data)
+        w = module.weight.detach().numpy()
         return {"layer": d["index"], "name": d["name"], "extra": d["extra"], "weights": encode_array(w),
                 "rgb": bool(w.shape[1] == 3), "conv_layers": [c["index"] for c in convs]}
 

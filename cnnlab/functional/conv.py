@@ -1,20 +1,14 @@
-"""2-D convolution: ``conv2d`` and the op behind it.
+"""2-D convolution: ``conv2d`` checks its arguments and runs the op.
 
-Design note (speed, see /work/shared/PERF-NOTES.md): the op works internally in a
-channels-first, batch-last layout (C, H, W, N). In that layout every kernel offset (i, j) of
-im2col is one slice-copy of a large block whose inner run is W·N elements, the column matrix
-is K-major (C·kH·kW, Ho·Wo·N) and the whole convolution is one GEMM; col2im is kH·kW
-slice-adds. The output is returned as an (N, F, Ho, Wo) *view* of the (F, Ho, Wo, N) result,
-so a following conv (after ReLU / pooling, which keep the memory order) reads its input
-without a transpose copy.
+The op itself (forward, backward and its design note) is ``Conv2dOp`` in ``cnnlab/_ops/conv.py``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._ops.conv import Conv2dOp, conv_output_size  # noqa: F401  (conv_output_size: re-exported)
 from .._tensor import Tensor
-from ..autograd.function import Function
 
 
 def _pair(value, name: str, op: str) -> tuple[int, int]:
@@ -58,11 +52,6 @@ def conv_padding(padding, kernel_size, stride, dilation, op: str) -> tuple[int, 
     return ph, ph, pw, pw
 
 
-def conv_output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
-    """⌊(size + pad_total − d·(k−1) − 1) / s⌋ + 1."""
-    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
-
-
 def check_conv_input(name: str, input: Tensor, in_channels: int, kernel_size, pads, dilation) -> None:
     """Raise ValueError (naming ``name``) if ``input`` does not fit the convolution."""
     if input.ndim not in (3, 4) or input.shape[-3] != in_channels:
@@ -75,78 +64,6 @@ def check_conv_input(name: str, input: Tensor, in_channels: int, kernel_size, pa
             f"{name}: kernel size {tuple(kernel_size)} (dilated: {reach}) is larger than the padded "
             f"input {padded} (input {tuple(input.shape[-2:])} with padding {pads})"
         )
-
-
-def _windows(i, j, dil, stride, out_hw):
-    """The (rows, cols) slices that kernel offset (i, j) reads for every output position."""
-    (dh, dw), (sh, sw), (ho, wo) = dil, stride, out_hw
-    return slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-
-
-class Conv2dOp(Function):
-    """Convolution on (N, C, H, W) arrays via a K-major im2col and one GEMM (see module note)."""
-
-    def forward(self, x, w, *bias, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
-        n, c, h, wd = x.shape
-        f, cg, kh, kw = w.shape
-        top, bottom, left, right = pads
-        ho = conv_output_size(h, kh, stride[0], top + bottom, dilation[0])
-        wo = conv_output_size(wd, kw, stride[1], left + right, dilation[1])
-        xt = x.transpose(1, 2, 3, 0)  # (C, H, W, N): free when x came from a previous conv
-        if any(pads) or not xt.flags.c_contiguous:
-            padded = np.zeros((c, h + top + bottom, wd + left + right, n), dtype=x.dtype)
-            padded[:, top : top + h, left : left + wd] = xt
-            xt = padded
-        cols = np.empty((c, kh, kw, ho, wo, n), dtype=x.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                rows, columns = _windows(i, j, dilation, stride, (ho, wo))
-                cols[:, i, j] = xt[:, rows, columns]
-        cols = cols.reshape(groups, cg * kh * kw, ho * wo * n)
-        out = np.matmul(w.reshape(groups, f // groups, cg * kh * kw), cols).reshape(f, ho * wo * n)
-        if bias:
-            out += bias[0][:, None]
-        self.geometry = (x.shape, (ho, wo), stride, pads, dilation, groups)
-        self.save_for_backward(cols if self.needs_input_grad[1] else None, w)
-        return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2)
-
-    def backward(self, grad):
-        cols, w = self.saved
-        (n, c, h, wd), (ho, wo), stride, (top, bottom, left, right), dilation, groups = self.geometry
-        f, cg, kh, kw = w.shape
-        g = np.ascontiguousarray(grad.transpose(1, 2, 3, 0)).reshape(groups, f // groups, ho * wo * n)
-        grad_x = grad_w = grad_b = None
-        if self.needs_input_grad[1]:
-            grad_w = self._weight_grad(cols, g, ho, wo * n).reshape(w.shape)
-        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
-            grad_b = g.reshape(f, -1).sum(axis=1)
-        if self.needs_input_grad[0]:
-            wg = w.reshape(groups, f // groups, cg * kh * kw)
-            gcols = np.matmul(wg.transpose(0, 2, 1), g).reshape(c, kh, kw, ho, wo, n)
-            gpad = np.zeros((c, h + top + bottom, wd + left + right, n), dtype=grad.dtype)
-            for i in range(kh):
-                for j in range(kw):
-                    rows, columns = _windows(i, j, dilation, stride, (ho, wo))
-                    gpad[:, rows, columns] += gcols[:, i, j]
-            grad_x = gpad[:, top : top + h, left : left + wd].transpose(3, 0, 1, 2)
-        return (grad_x, grad_w) if len(self.needs_input_grad) == 2 else (grad_x, grad_w, grad_b)
-
-    @staticmethod
-    def _weight_grad(cols, g, rows, run):
-        """grad_w = g · colsᵀ per group, as a few GEMMs over blocks of output rows, summed.
-
-        One GEMM whose reduction runs over all N·Ho·Wo columns was up to 10× slower in
-        OpenBLAS with 2 threads on a busy machine, and one GEMM per row costs a thread sync
-        each; blocks of ≤ 8192 columns (whole rows) sit in between. Operands are strided
-        views (no copies).
-        """
-        groups, kg, _ = cols.shape
-        fg = g.shape[1]
-        blocks = next(b for b in range(1, rows + 1) if rows % b == 0 and (rows // b) * run <= 8192 or b == rows)
-        cols_run = (rows // blocks) * run
-        c = cols.reshape(groups, kg, blocks, cols_run).transpose(0, 2, 1, 3)  # (G, B, Kg, cols)
-        gt = g.reshape(groups, fg, blocks, cols_run).transpose(0, 2, 3, 1)  # (G, B, cols, Fg)
-        return np.matmul(c, gt).sum(axis=1).transpose(0, 2, 1)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:

@@ -11,22 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._ops.dropout import MaskedScale
 from .._tensor import Tensor
-from ..autograd.function import Function
 from ..random import default_generator
-
-
-class _MaskedScale(Function):
-    """out = x · mask, where ``mask`` holds 0 or 1/(1 − p) and broadcasts against x."""
-
-    def forward(self, x, mask=None):
-        self.save_for_backward(mask)
-        return x * mask
-
-    def backward(self, grad):
-        (mask,) = self.saved
-        # Dropped units get no gradient, kept ones get it scaled by 1/(1-p), like the forward.
-        return grad * mask
 
 
 def _check_p(p: float, op: str) -> float:
@@ -65,7 +52,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     p = _check_p(p, "dropout")
     if not training or p == 0.0:
         return input
-    return _MaskedScale.apply(input, mask=_mask(input.shape, p, input.dtype))
+    return MaskedScale.apply(input, mask=_mask(input.shape, p, input.dtype))
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -95,4 +82,4 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if not training or p == 0.0:
         return input
     mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
-    return _MaskedScale.apply(input, mask=_mask(mask_shape, p, input.dtype))
+    return MaskedScale.apply(input, mask=_mask(mask_shape, p, input.dtype))

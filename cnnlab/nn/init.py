@@ -45,7 +45,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor._data[...] = values.astype(tensor._data.dtype, copy=False)
+    tensor.detach().numpy()[...] = values.astype(tensor.dtype, copy=False)
     return tensor
 
 

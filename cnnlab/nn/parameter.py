@@ -17,7 +17,7 @@ class Parameter(Tensor):
     """
 
     def __init__(self, data=None, requires_grad: bool = True):
-        array = np.zeros(0, dtype=np.float32) if data is None else (data._data if isinstance(data, Tensor) else np.asarray(data))
+        array = np.zeros(0, dtype=np.float32) if data is None else (data.detach().numpy() if isinstance(data, Tensor) else np.asarray(data))
         super().__init__(array, dtype=array.dtype, requires_grad=requires_grad)
 
     def __repr__(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import from_numpy
 from .optimizer import Optimizer, _check, _new_step, _step_count
 
 
@@ -38,8 +38,8 @@ class Adadelta(Optimizer):
 
     def _init_state(self, param: np.ndarray, state: dict, group: dict) -> None:
         state["step"] = _new_step()
-        state["square_avg"] = Tensor._wrap(np.zeros_like(param))
-        state["acc_delta"] = Tensor._wrap(np.zeros_like(param))
+        state["square_avg"] = from_numpy(np.zeros_like(param))
+        state["acc_delta"] = from_numpy(np.zeros_like(param))
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
@@ -49,7 +49,7 @@ class Adadelta(Optimizer):
             grad = -grad
         if weight_decay != 0:
             grad = grad + weight_decay * param
-        square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
+        square_avg, acc_delta = state["square_avg"].numpy(), state["acc_delta"].numpy()
         square_avg *= rho
         square_avg += (1.0 - rho) * grad * grad
         std = np.sqrt(square_avg + eps)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import from_numpy
 from .optimizer import Optimizer, _check, _new_step, _step_count
 
 
@@ -45,11 +45,11 @@ class Adagrad(Optimizer):
         group = self.param_groups[-1]
         for p in group["params"]:
             if not self.state[p]:
-                self._init_state(p._data, self.state[p], group)
+                self._init_state(p.detach().numpy(), self.state[p], group)
 
     def _init_state(self, param: np.ndarray, state: dict, group: dict) -> None:
         state["step"] = _new_step()
-        state["sum"] = Tensor._wrap(np.full_like(param, float(group["initial_accumulator_value"])))
+        state["sum"] = from_numpy(np.full_like(param, float(group["initial_accumulator_value"])))
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
@@ -60,7 +60,7 @@ class Adagrad(Optimizer):
         if weight_decay != 0:
             grad = grad + weight_decay * param
         clr = lr / (1 + (step - 1) * lr_decay)
-        state_sum = state["sum"]._data
+        state_sum = state["sum"].numpy()
         state_sum += grad * grad
         std = np.sqrt(state_sum)
         std += eps

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import from_numpy
 from .optimizer import Optimizer, _check, _new_step, _step_count
 
 
@@ -47,10 +47,10 @@ class Adam(Optimizer):
 
     def _init_state(self, param: np.ndarray, state: dict, group: dict) -> None:
         state["step"] = _new_step()
-        state["exp_avg"] = Tensor._wrap(np.zeros_like(param))
-        state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(param))
+        state["exp_avg"] = from_numpy(np.zeros_like(param))
+        state["exp_avg_sq"] = from_numpy(np.zeros_like(param))
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(param))
+            state["max_exp_avg_sq"] = from_numpy(np.zeros_like(param))
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
@@ -63,7 +63,7 @@ class Adam(Optimizer):
                 param *= 1.0 - lr * weight_decay
             else:
                 grad = grad + weight_decay * param
-        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        exp_avg, exp_avg_sq = state["exp_avg"].numpy(), state["exp_avg_sq"].numpy()
         # torch's lerp form (m += (1 - beta1) * (g - m)), so float32 rounding matches its own
         exp_avg += (1.0 - beta1) * (grad - exp_avg)
         exp_avg_sq *= beta2
@@ -73,8 +73,8 @@ class Adam(Optimizer):
         second = exp_avg_sq
         if group["amsgrad"]:
             if "max_exp_avg_sq" not in state:  # amsgrad switched on after the first step
-                state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(param))
-            second = state["max_exp_avg_sq"]._data
+                state["max_exp_avg_sq"] = from_numpy(np.zeros_like(param))
+            second = state["max_exp_avg_sq"].numpy()
             np.maximum(second, exp_avg_sq, out=second)
         denom = np.sqrt(second)
         denom /= bias_correction2_sqrt

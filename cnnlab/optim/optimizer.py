@@ -3,7 +3,7 @@
 A subclass only says how to create a parameter's state (``_init_state``) and how to update
 one parameter's array in place (``_update``); the base class walks the groups, skips
 parameters without a gradient, and saves/loads the state in PyTorch's ``state_dict`` format.
-Updates work on the raw arrays (``p._data``), so they never record a graph.
+Updates work in place on the arrays ``p.detach().numpy()``, so they never record a graph.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, from_numpy
 from ..autograd.grad_mode import enable_grad
 
 
@@ -31,7 +31,7 @@ required = _RequiredParameter()
 def _as_array(value: Any) -> np.ndarray | None:
     """The array behind a state value (cnnlab Tensor, NumPy array, or torch tensor), else None."""
     if isinstance(value, Tensor):
-        return value._data
+        return value.detach().numpy()
     if isinstance(value, np.ndarray):
         return value
     if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch.Tensor, without importing torch
@@ -50,7 +50,7 @@ def _copy_value(value: Any, dtype=None) -> Any:
     if arr is None:
         return copy.deepcopy(value)
     arr = np.array(arr, dtype=dtype if (dtype is not None and arr.dtype.kind == "f") else arr.dtype)
-    return Tensor._wrap(arr)
+    return from_numpy(arr)
 
 
 class Optimizer:
@@ -142,7 +142,7 @@ class Optimizer:
                     p.grad = None
                 else:
                     p.grad.requires_grad = False
-                    p.grad._data.fill(0)
+                    p.grad.detach().numpy().fill(0)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient, once.
@@ -161,16 +161,17 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = p.grad._data
-                if grad.shape != p._data.shape:
+                grad = p.grad.detach().numpy()
+                param = p.detach().numpy()
+                if grad.shape != param.shape:
                     raise RuntimeError(
                         f"{type(self).__name__}.step(): a parameter of shape {p.shape} has a "
                         f"gradient of shape {grad.shape}"
                     )
                 state = self.state[p]
                 if not state:
-                    self._init_state(p._data, state, group)
-                self._update(p._data, grad, state, group)
+                    self._init_state(param, state, group)
+                self._update(param, grad, state, group)
                 if not state:  # e.g. plain SGD keeps no state: as torch, no empty entry
                     del self.state[p]
         return loss
@@ -239,10 +240,10 @@ class Optimizer:
                 state[key] = copy.deepcopy(values)
                 continue
             state[p] = {
-                k: _copy_value(v, None if k == "step" else p._data.dtype) for k, v in values.items()
+                k: _copy_value(v, None if k == "step" else p.dtype) for k, v in values.items()
             }
             if isinstance(state[p].get("step"), (int, float)):  # a plain number, e.g. from JSON
-                state[p]["step"] = Tensor._wrap(np.array(state[p]["step"], dtype=np.float32))
+                state[p]["step"] = from_numpy(np.array(state[p]["step"], dtype=np.float32))
         new_groups = []
         for ours, saved in zip(self.param_groups, saved_groups):
             group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
@@ -265,12 +266,13 @@ class Optimizer:
 def _step_count(state: dict) -> float:
     """Add one to ``state['step']`` (a float32 0-d Tensor, as in torch) and return the new count."""
     step = state["step"]
-    step._data += 1
-    return float(step._data)
+    count = step.numpy()
+    count += 1
+    return float(count)
 
 
 def _new_step() -> Tensor:
-    return Tensor._wrap(np.array(0.0, dtype=np.float32))
+    return from_numpy(np.array(0.0, dtype=np.float32))
 
 
 def _check(condition: bool, message: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import from_numpy
 from .optimizer import Optimizer, _check, _new_step, _step_count
 
 
@@ -45,11 +45,11 @@ class RMSprop(Optimizer):
 
     def _init_state(self, param: np.ndarray, state: dict, group: dict) -> None:
         state["step"] = _new_step()
-        state["square_avg"] = Tensor._wrap(np.zeros_like(param))
+        state["square_avg"] = from_numpy(np.zeros_like(param))
         if group["momentum"] > 0:
-            state["momentum_buffer"] = Tensor._wrap(np.zeros_like(param))
+            state["momentum_buffer"] = from_numpy(np.zeros_like(param))
         if group["centered"]:
-            state["grad_avg"] = Tensor._wrap(np.zeros_like(param))
+            state["grad_avg"] = from_numpy(np.zeros_like(param))
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
@@ -59,11 +59,11 @@ class RMSprop(Optimizer):
             grad = -grad
         if weight_decay != 0:
             grad = grad + weight_decay * param
-        square_avg = state["square_avg"]._data
+        square_avg = state["square_avg"].numpy()
         square_avg *= alpha
         square_avg += (1.0 - alpha) * grad * grad
         if group["centered"]:
-            grad_avg = state.setdefault("grad_avg", Tensor._wrap(np.zeros_like(param)))._data
+            grad_avg = state.setdefault("grad_avg", from_numpy(np.zeros_like(param))).numpy()
             grad_avg += (1.0 - alpha) * (grad - grad_avg)  # torch's lerp form
             with np.errstate(invalid="ignore"):  # rounding can make v - a² < 0: NaN, as in torch
                 avg = np.sqrt(square_avg - grad_avg * grad_avg)
@@ -71,7 +71,7 @@ class RMSprop(Optimizer):
             avg = np.sqrt(square_avg)
         avg += eps
         if momentum > 0:
-            buf = state.setdefault("momentum_buffer", Tensor._wrap(np.zeros_like(param)))._data
+            buf = state.setdefault("momentum_buffer", from_numpy(np.zeros_like(param))).numpy()
             buf *= momentum
             buf += grad / avg
             param -= lr * buf

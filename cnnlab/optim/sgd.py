@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import from_numpy
 from .optimizer import Optimizer, _check
 
 
@@ -53,9 +53,11 @@ class SGD(Optimizer):
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = Tensor._wrap(np.array(grad, copy=True))
+                state["momentum_buffer"] = from_numpy(np.array(grad, copy=True))
+                buf = state["momentum_buffer"].numpy()
             else:
-                buf._data *= momentum
-                buf._data += (1.0 - float(group["dampening"])) * grad
-            grad = grad + momentum * buf._data if group["nesterov"] else buf._data
+                buf = buf.numpy()
+                buf *= momentum
+                buf += (1.0 - float(group["dampening"])) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
         param -= lr * grad

@@ -114,5 +114,5 @@ def summary(model, input_size=None, *, method: str = "forward", name: str | None
     params = list(model.parameters())
     total = sum(p.numel() for p in params)
     trainable = sum(p.numel() for p in params if p.requires_grad)
-    itemsize = params[0]._data.dtype.itemsize if params else 4
+    itemsize = params[0].dtype.itemsize if params else 4
     return Summary(name or type(model).__name__, rows, total, trainable, itemsize)

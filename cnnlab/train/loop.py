@@ -60,9 +60,9 @@ class History:
 
 # ------------------------------------------------------------------ helpers
 def _as_tensor(x):
-    from .._tensor import Tensor
+    from .._tensor import Tensor, from_numpy
 
-    return x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
+    return x if isinstance(x, Tensor) else from_numpy(np.asarray(x))
 
 
 def _split_batch(batch, where: str):
@@ -170,8 +170,8 @@ def evaluate(model, loader: Iterable, *, task: str = "classification", loss_fn: 
                 x, y = _split_batch(batch, "evaluate")
                 out = model(x)
                 loss = float(loss_fn(out, y).item())
-                meter.update(out._data, y._data, loss)
-                bar.update(len(x._data), meter.loss, getattr(meter, "accuracy", None))
+                meter.update(out.detach().numpy(), y.detach().numpy(), loss)
+                bar.update(len(x), meter.loss, getattr(meter, "accuracy", None))
             speed = bar.images_per_second
     finally:
         model.train(was_training)
@@ -220,11 +220,11 @@ def train_one_epoch(model, loader, optimizer, loss_fn, *, task, scheduler=None, 
                 scheduler.step()
             step += 1
             hits = getattr(meter, "correct", 0)
-            meter.update(out._data, y._data, value)
+            meter.update(out.detach().numpy(), y.detach().numpy(), value)
             if trace is not None:
-                n = len(x._data)
+                n = len(x)
                 trace.append((step, value, (meter.correct - hits) / n if hasattr(meter, "correct") and n else None))
-            bar.update(len(x._data), meter.loss, getattr(meter, "accuracy", None))
+            bar.update(len(x), meter.loss, getattr(meter, "accuracy", None))
         speed = bar.images_per_second
     return meter, step, speed
 

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, from_numpy
 
 
 def is_pil(img) -> bool:
@@ -76,7 +76,7 @@ def to_array(img) -> tuple[np.ndarray, str]:
     if is_pil(img):
         return np.asarray(img), "pil"
     if isinstance(img, Tensor):
-        return img._data, "tensor"
+        return img.detach().numpy(), "tensor"
     return np.asarray(img), "array"
 
 
@@ -86,7 +86,7 @@ def from_array(arr: np.ndarray, kind: str, like=None):
 
         return Image.fromarray(np.ascontiguousarray(arr), mode=like.mode if like is not None and like.mode in ("L", "RGB", "RGBA") else None)
     if kind == "tensor":
-        return Tensor._wrap(np.ascontiguousarray(arr))
+        return from_numpy(np.ascontiguousarray(arr))
     return arr
 
 

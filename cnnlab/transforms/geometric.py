@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import random as _random
-from .._tensor import Tensor
+from .._tensor import from_numpy
 from . import _functional as F
 
 
@@ -184,7 +184,7 @@ class Resize:
         out = np.stack([np.asarray(Image.fromarray(p, mode="F").resize((ow, oh), resample)) for p in flat])
         out = out.reshape(*lead, oh, ow).astype(arr.dtype if arr.dtype.kind == "f" else np.float32)
         if kind == "tensor":
-            return Tensor._wrap(out)
+            return from_numpy(out)
         return np.moveaxis(out, 0, -1).reshape((oh, ow) + arr.shape[2:])
 
     def __repr__(self) -> str:

@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, from_numpy
 from ._functional import is_pil
 
 
@@ -37,7 +37,7 @@ class ToTensor:
             arr = arr[:, :, None]
         if arr.ndim != 3:
             raise ValueError(f"ToTensor: expected an image of shape (H, W) or (H, W, C), got {arr.shape}")
-        return Tensor._wrap(self._convert(arr.transpose(2, 0, 1)))
+        return from_numpy(self._convert(arr.transpose(2, 0, 1)))
 
     @staticmethod
     def _convert(arr: np.ndarray) -> np.ndarray:
@@ -103,10 +103,10 @@ class Normalize:
         return (arr - mean) / std
 
     def __call__(self, tensor):
-        arr = tensor._data if isinstance(tensor, Tensor) else np.asarray(tensor)
+        arr = tensor.detach().numpy() if isinstance(tensor, Tensor) else np.asarray(tensor)
         if arr.ndim < 3:
             raise ValueError(f"Normalize: expected a tensor of shape (..., C, H, W), got {arr.shape}")
-        return Tensor._wrap(self._apply(arr, -3))
+        return from_numpy(self._apply(arr, -3))
 
     def batch(self, x: np.ndarray, chw: bool) -> tuple[np.ndarray, bool]:
         if not chw:

@@ -53,7 +53,7 @@ def layer_kernels(model, layer: str | None = None) -> tuple[str, np.ndarray]:
     if layer not in convs:
         raise ValueError(f"layer {layer!r} ({type(module).__name__}) has no convolution kernels; "
                          f"conv layers: {', '.join(convs) or 'none'}")
-    return layer, np.asarray(module.weight._data, dtype=np.float32)
+    return layer, np.asarray(module.weight.detach().numpy(), dtype=np.float32)
 
 
 def _grid(tiles: np.ndarray, rows: int, cols: int, gap: int = 1, fill=np.nan) -> np.ndarray:

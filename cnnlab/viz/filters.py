@@ -99,7 +99,7 @@ def apply_kernel(image: np.ndarray, kernel: np.ndarray, padding: int = 0) -> np.
     x = cnnlab.from_numpy(np.ascontiguousarray(chw, dtype=np.float32)[None])
     w = cnnlab.from_numpy(np.ascontiguousarray(np.broadcast_to(kernel, (C, 1, kh, kw))))
     with cnnlab.no_grad():
-        out = F.conv2d(x, w, padding=padding, groups=C)._data[0]
+        out = F.conv2d(x, w, padding=padding, groups=C).numpy()[0]
     return out[0] if image.ndim == 2 else np.moveaxis(out, 0, -1)
 
 

@@ -205,8 +205,8 @@ class Module:
         if dtype is not None:
             dt = to_numpy_dtype(dtype)
             for t in list(self.parameters()) + list(self.buffers()):
-                if t._data.dtype.kind == "f":
-                    t._data = t._data.astype(dt)
+                if t.dtype.kind == "f":
+                    t.data = t.detach().numpy().astype(dt)
         return self
 
     def float(self) -> "Module":
@@ -248,10 +248,10 @@ class Module:
             if key not in state_dict:
                 continue
             value = _as_array(state_dict[key])
-            if value.shape != target._data.shape:
+            if value.shape != target.shape:
                 mismatched.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(value.shape)}, "
-                    f"the shape in the current model is {tuple(target._data.shape)}"
+                    f"the shape in the current model is {tuple(target.shape)}"
                 )
             else:
                 values[key] = value
@@ -267,7 +267,7 @@ class Module:
             )
         for key, value in values.items():
             target = own[key]
-            target._data[...] = value.astype(target._data.dtype, copy=False)
+            target.detach().numpy()[...] = value.astype(target.dtype, copy=False)
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
@@ -295,7 +295,7 @@ class Module:
 
 def _as_array(value) -> np.ndarray:
     if isinstance(value, Tensor):
-        return value._data
+        return value.detach().numpy()
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
         return value.detach().cpu().numpy()
     return np.asarray(value)

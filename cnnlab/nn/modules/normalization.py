@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import functional as F
-from ..._tensor import Tensor
+from ..._tensor import from_numpy
 from .. import init
 from ..parameter import Parameter
 from .module import Module
@@ -73,18 +73,18 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
-            self.weight = Parameter(Tensor._wrap(np.ones(num_features, dtype=dt)))
+            self.weight = Parameter(from_numpy(np.ones(num_features, dtype=dt)))
             if bias:
-                self.bias = Parameter(Tensor._wrap(np.zeros(num_features, dtype=dt)))
+                self.bias = Parameter(from_numpy(np.zeros(num_features, dtype=dt)))
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor._wrap(np.zeros(num_features, dtype=dt)))
-            self.register_buffer("running_var", Tensor._wrap(np.ones(num_features, dtype=dt)))
-            self.register_buffer("num_batches_tracked", Tensor._wrap(np.array(0, dtype=np.int64)))
+            self.register_buffer("running_mean", from_numpy(np.zeros(num_features, dtype=dt)))
+            self.register_buffer("running_var", from_numpy(np.ones(num_features, dtype=dt)))
+            self.register_buffer("num_batches_tracked", from_numpy(np.array(0, dtype=np.int64)))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -92,9 +92,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean._data[...] = 0
-            self.running_var._data[...] = 1
-            self.num_batches_tracked._data[...] = 0
+            self.running_mean.detach().numpy()[...] = 0
+            self.running_var.detach().numpy()[...] = 1
+            self.num_batches_tracked.detach().numpy()[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -111,9 +111,10 @@ class _BatchNorm(Module):
             )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked._data += 1
+            tracked = self.num_batches_tracked.detach().numpy()
+            tracked += 1
             if self.momentum is None:  # cumulative moving average over all batches seen
-                factor = 1.0 / float(self.num_batches_tracked._data)
+                factor = 1.0 / float(tracked)
         # Batch statistics in training, and in eval too when no running statistics exist.
         use_batch = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats

@@ -7,13 +7,13 @@ from typing import Iterable
 
 import numpy as np
 
-from ..._tensor import Tensor
+from ..._tensor import Tensor, from_numpy
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    return [p.grad._data for p in parameters if p.grad is not None]
+    return [p.grad.detach().numpy() for p in parameters if p.grad is not None]
 
 
 def _norm(a: np.ndarray, norm_type: float) -> float:
@@ -41,10 +41,10 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
         norm_type: p of the p-norm; ``inf`` for the largest absolute value (default 2.0).
         error_if_nonfinite: raise if the total norm is NaN or infinite (default False).
     """
-    arrays = [tensors._data] if isinstance(tensors, Tensor) else [t._data for t in tensors]
+    arrays = [t.detach().numpy() for t in ([tensors] if isinstance(tensors, Tensor) else tensors)]
     norm_type = float(norm_type)
     if not arrays:
-        return Tensor._wrap(np.array(0.0, dtype=np.float32))
+        return from_numpy(np.array(0.0, dtype=np.float32))
     dtype = np.result_type(*arrays)
     norms = np.array([_norm(a, norm_type) for a in arrays])
     total = np.array(_norm(norms, norm_type), dtype=dtype if dtype.kind == "f" else np.float32)
@@ -54,7 +54,7 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
             "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
             "anyway, set `error_if_nonfinite=False`"
         )
-    return Tensor._wrap(total)
+    return from_numpy(total)
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
@@ -82,9 +82,9 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     if not isinstance(parameters, Tensor):
         parameters = list(parameters)  # a generator would be used up by the norm
     grads = _grads(parameters)
-    total = get_total_norm([Tensor._wrap(g) for g in grads], norm_type, error_if_nonfinite)
+    total = get_total_norm([from_numpy(g) for g in grads], norm_type, error_if_nonfinite)
     if grads:
-        coef = np.minimum(np.float32(max_norm) / (total._data + np.float32(1e-6)), np.float32(1.0))
+        coef = np.minimum(np.float32(max_norm) / (total.numpy() + np.float32(1e-6)), np.float32(1.0))
         for g in grads:
             g *= coef.astype(g.dtype)
     return total

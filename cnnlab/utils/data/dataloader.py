@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from ..._tensor import Tensor
+from ..._tensor import Tensor, from_numpy
 from .dataset import Columns
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
@@ -18,7 +18,7 @@ def _column_to_tensor(col) -> Tensor:
     arr = np.asarray(col)
     if arr.dtype.kind in "iu" and arr.dtype != np.uint8:
         arr = arr.astype(np.int64, copy=False)  # labels: int64, as torch's default_collate
-    return Tensor._wrap(np.ascontiguousarray(arr))
+    return from_numpy(np.ascontiguousarray(arr))
 
 
 def default_collate(batch: list):
@@ -32,7 +32,7 @@ def default_collate(batch: list):
     """
     elem = batch[0]
     if isinstance(elem, (Tensor, np.ndarray)):
-        arrays = [b._data if isinstance(b, Tensor) else np.asarray(b) for b in batch]
+        arrays = [b.detach().numpy() if isinstance(b, Tensor) else np.asarray(b) for b in batch]
         shapes = {a.shape for a in arrays}
         if len(shapes) > 1:
             raise RuntimeError(
@@ -41,11 +41,11 @@ def default_collate(batch: list):
             )
         return _column_to_tensor(np.stack(arrays))
     if isinstance(elem, (bool, np.bool_)):
-        return Tensor._wrap(np.array(batch, dtype=np.bool_))
+        return from_numpy(np.array(batch, dtype=np.bool_))
     if isinstance(elem, numbers.Integral):
-        return Tensor._wrap(np.array(batch, dtype=np.int64))
+        return from_numpy(np.array(batch, dtype=np.int64))
     if isinstance(elem, numbers.Real):
-        return Tensor._wrap(np.array(batch, dtype=np.float64))
+        return from_numpy(np.array(batch, dtype=np.float64))
     if isinstance(elem, (str, bytes)):
         return list(batch)
     if isinstance(elem, collections.abc.Mapping):

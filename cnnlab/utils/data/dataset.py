@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..._tensor import Tensor
+from ..._tensor import Tensor, from_numpy
 
 
 class Columns(tuple):
@@ -47,7 +47,7 @@ class Dataset:
 
 
 def _as_array(t) -> np.ndarray:
-    return t._data if isinstance(t, Tensor) else np.asarray(t)
+    return t.detach().numpy() if isinstance(t, Tensor) else np.asarray(t)
 
 
 class TensorDataset(Dataset):
@@ -70,14 +70,14 @@ class TensorDataset(Dataset):
         self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
 
     def __getitem__(self, index):
-        return tuple(Tensor._wrap(t._data[index]) for t in self.tensors)
+        return tuple(from_numpy(np.asarray(_as_array(t)[index])) for t in self.tensors)
 
     def __getitems__(self, indices) -> Columns:
         idx = np.asarray(indices, dtype=np.int64)
-        return Columns(t._data[idx] for t in self.tensors)
+        return Columns(_as_array(t)[idx] for t in self.tensors)
 
     def __len__(self) -> int:
-        return len(self.tensors[0]._data)
+        return len(self.tensors[0])
 
 
 class Subset(Dataset):

@@ -1,0 +1,112 @@
+"""Activation ops: relu, leaky_relu, elu, sigmoid, tanh, softmax, log_softmax.
+
+``cnnlab.functional.activation`` checks arguments and calls these; ``Tensor.relu`` and
+friends call them directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+
+
+class ReLU(Function):
+    def forward(self, x):
+        mask = x > 0
+        self.save_for_backward(mask)
+        return np.maximum(x, 0)
+
+    def backward(self, grad):
+        (mask,) = self.saved
+        return grad * mask
+
+
+class LeakyReLU(Function):
+    def forward(self, x, negative_slope=0.01):
+        mask = x > 0
+        self.save_for_backward(mask)
+        self.slope = negative_slope
+        return np.where(mask, x, x * x.dtype.type(negative_slope))
+
+    def backward(self, grad):
+        (mask,) = self.saved
+        return np.where(mask, grad, grad * grad.dtype.type(self.slope))
+
+
+class ELU(Function):
+    def forward(self, x, alpha=1.0):
+        mask = x > 0
+        expm1 = np.expm1(np.minimum(x, 0))
+        self.save_for_backward(mask, expm1)
+        self.alpha = x.dtype.type(alpha)
+        return np.where(mask, x, self.alpha * expm1)
+
+    def backward(self, grad):
+        mask, expm1 = self.saved
+        return np.where(mask, grad, grad * self.alpha * (expm1 + 1))
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        # Split by sign so exp never overflows: σ(x) = e^x / (1 + e^x) for x < 0.
+        e = np.exp(-np.abs(x))
+        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad * out * (1 - out)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        out = np.tanh(x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad * (1 - out * out)
+
+
+class Softmax(Function):
+    def forward(self, x, dim=-1):
+        shifted = x - x.max(axis=dim, keepdims=True)  # stable for large logits
+        e = np.exp(shifted)
+        out = e / e.sum(axis=dim, keepdims=True)
+        self.save_for_backward(out)
+        self.dim = dim
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return out * (grad - (grad * out).sum(axis=self.dim, keepdims=True))
+
+
+class LogSoftmax(Function):
+    def forward(self, x, dim=-1):
+        shifted = x - x.max(axis=dim, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        self.save_for_backward(out)
+        self.dim = dim
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return grad - np.exp(out) * grad.sum(axis=self.dim, keepdims=True)
+
+
+
+def softmax_dim(dim, shape: tuple[int, ...], op: str) -> int:
+    """The non-negative dim of a softmax over a tensor of ``shape``.
+
+    ``dim=None`` is PyTorch's legacy default: dim 0 for 0-D/1-D/3-D input, else 1.
+    """
+    ndim = len(shape)
+    if dim is None:
+        dim = 0 if ndim in (0, 1, 3) else 1
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for input of shape {tuple(shape)}")
+    return dim % max(ndim, 1)
