@@ -82,7 +82,9 @@ def open_image(path, name: str | None = None):
     try:
         with Image.open(path) as im:
             im.load()
-            return im.copy()
+            img = im.copy()
+            img.format = im.format  # copy() forgets it; the steps name it
+            return img
     except FileNotFoundError:
         raise FileNotFoundError(f"image file {name!r} does not exist") from None
     except Image.DecompressionBombError as e:
@@ -167,15 +169,19 @@ def _fit_size(img, name: str, h: int, w: int, fit: str, steps: list[str]):
     return img
 
 
+def _a(fmt) -> str:
+    return f"a {fmt}" if fmt else "an image"
+
+
 def _to_pil(image, name: str, exif: bool, steps: list[str]):
     from PIL import Image, ImageOps
 
     if isinstance(image, (str, os.PathLike)):
         img = open_image(image, name)
-        steps.append(f"read {name}: a {img.format or 'image'} of {img.size[0]} × {img.size[1]} pixels, mode {img.mode}")
+        steps.append(f"read {name}: {_a(img.format)} of {img.size[0]} × {img.size[1]} pixels, mode {img.mode}")
     elif isinstance(image, Image.Image):
         img = image
-        steps.append(f"decoded a {img.format or 'image'} of {img.size[0]} × {img.size[1]} pixels, mode {img.mode}")
+        steps.append(f"decoded {_a(img.format)} of {img.size[0]} × {img.size[1]} pixels, mode {img.mode}")
     else:
         a = np.asarray(image)
         if a.dtype != np.uint8 or a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
