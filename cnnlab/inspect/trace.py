@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
@@ -44,7 +45,8 @@ class LayerTrace:
         output: the output, whole batch.
         input_from: index of the layer whose output this call received, -1 for the model's
             input, None when it came from an operation between modules.
-        params: the module's own parameters (not its children's), by name.
+        params: the module's own parameters (not its children's), by name: the live arrays,
+            not copies.
         output_grad, input_grad: d target / d output and d input (``grads=True`` only; zeros
             where the target does not depend on it).
         param_grads: d target / d parameter, by name (``grads=True`` only).
@@ -162,6 +164,74 @@ def _target_scalar(out, target, n: int):
     return (out * cnnlab.from_numpy(onehot)).sum()
 
 
+class _Recorder:
+    """The forward hooks of one pass and what they saw, in call order."""
+
+    def __init__(self, xt, grads: bool):
+        self.grads = grads
+        self.calls: list[tuple] = []
+        self.produced: dict[int, int] = {id(xt): -1}  # tensor id -> index of the call that made it
+        self.alive = [xt]  # tensor ids are only unique while the tensors live
+        self.counts: dict[int, int] = {}
+
+    def attach(self, model) -> list:
+        return [m.register_forward_hook(self._hook_for(name, leaf)) for name, m, leaf in _recorded_modules(model)]
+
+    def _hook_for(self, name: str, leaf: bool):
+        import cnnlab
+
+        def hook(module, inputs, out):
+            if not isinstance(out, cnnlab.Tensor):
+                return None
+            first = inputs[0] if inputs and isinstance(inputs[0], cnnlab.Tensor) else None
+            self.counts[id(module)] = self.counts.get(id(module), 0) + 1
+            source = self.produced.get(id(first)) if first is not None else None
+            self.alive.extend([out] if first is None else [first, out])
+            if self.grads:
+                for t in (first, out):
+                    if t is not None and t.requires_grad and not t.is_leaf:
+                        t.retain_grad()
+            # copies taken now: an in-place op later in the pass must not change the record
+            arrays = (None if first is None else np.array(first.detach().numpy(), copy=True),
+                      np.array(out.detach().numpy(), copy=True))
+            self.calls.append((name, module, leaf, self.counts[id(module)], first, out, source, arrays))
+            self.produced[id(out)] = len(self.calls) - 1
+            return None
+
+        return hook
+
+
+@contextmanager
+def _left_as_it_was(model):
+    """Eval mode inside; afterwards the train/eval flags, ``.grad`` tensors (the same objects)
+    and ``requires_grad`` flags of the model are what they were, also after an error."""
+    modes = [(m, m.training) for m in model.modules()]
+    saved = [(p, p.grad, p.requires_grad) for p in model.parameters()]
+    try:
+        model.eval()
+        yield
+    finally:
+        for m, mode in modes:
+            object.__setattr__(m, "training", mode)
+        for p, grad, flag in saved:
+            p.grad = grad
+            p.requires_grad_(flag)
+
+
+def _checked_output(out):
+    import cnnlab
+
+    if not isinstance(out, cnnlab.Tensor):
+        raise ValueError(f"trace: the model returned {type(out).__name__}, not a Tensor")
+    return out
+
+
+def _grad_of(t):
+    if t is None:
+        return None
+    return np.zeros(t.shape, dtype=t.dtype) if t.grad is None else np.array(t.grad.numpy(), copy=True)
+
+
 def trace(model, x, *, grads: bool = False, target: int | Sequence[int] | Callable | None = None) -> Trace:
     """Run ``model`` once on ``x`` in eval mode and record every layer call.
 
@@ -169,7 +239,8 @@ def trace(model, x, *, grads: bool = False, target: int | Sequence[int] | Callab
         model: a cnnlab ``nn.Module``.
         x: the batch, a NumPy array or a Tensor of shape (N, ...) (not modified).
         grads: also run one backward pass from ``target`` and record gradients (default False:
-            the forward runs under ``no_grad``).
+            the forward runs under ``no_grad``). Every parameter gets a gradient, also a frozen
+            one; the parameters' own ``.grad`` are not touched.
         target: what to differentiate when ``grads`` is True: a class index (the sum over the
             batch of that output column), one class index per sample, or a callable taking the
             output Tensor and returning a one-element Tensor (a loss). Default: each sample's
@@ -190,90 +261,45 @@ def trace(model, x, *, grads: bool = False, target: int | Sequence[int] | Callab
     arr = _as_array(x)
     if arr.ndim < 1:
         raise ValueError(f"trace: `x` must be a batch of shape (N, ...), got shape {arr.shape}")
-    xt = cnnlab.from_numpy(arr if not grads else np.array(arr, copy=True))
-    if grads:
-        xt.requires_grad_(True)
-    calls: list[tuple] = []
-    produced: dict[int, int] = {id(xt): -1}
-    alive = [xt]  # tensor ids are only unique while the tensors live
-    counts: dict[int, int] = {}
-
-    def hook_for(name, leaf):
-        def hook(module, inputs, out):
-            if not isinstance(out, cnnlab.Tensor):
-                return None
-            first = inputs[0] if inputs and isinstance(inputs[0], cnnlab.Tensor) else None
-            counts[id(module)] = counts.get(id(module), 0) + 1
-            source = produced.get(id(first)) if first is not None else None
-            alive.extend([out] if first is None else [first, out])
-            if grads:
-                for t in (first, out):
-                    if t is not None and t.requires_grad and not t.is_leaf:
-                        t.retain_grad()
-            # copies taken now: an in-place op later in the pass must not change the record
-            arrays = (None if first is None else np.array(first.detach().numpy(), copy=True),
-                      np.array(out.detach().numpy(), copy=True))
-            calls.append((name, module, leaf, counts[id(module)], first, out, source, arrays))
-            produced[id(out)] = len(calls) - 1
-            return None
-        return hook
-
-    modes = [(m, m.training) for m in model.modules()]
+    xt = cnnlab.from_numpy(np.array(arr, copy=True) if grads else arr)
+    recorder = _Recorder(xt, grads)
     params = list(model.parameters())
-    saved = [(p, p.grad, p.requires_grad) for p in params]
     handles = []
-    try:
-        for name, m, leaf in _recorded_modules(model):
-            handles.append(m.register_forward_hook(hook_for(name, leaf)))
-        model.eval()
-        if grads:
-            for p in params:
-                p.grad = None
-                p.requires_grad_(True)
-            with cnnlab.enable_grad():
-                out = model(xt)
-                if not isinstance(out, cnnlab.Tensor):
-                    raise ValueError(f"trace: the model returned {type(out).__name__}, not a Tensor")
-                if out.requires_grad and not out.is_leaf:
-                    out.retain_grad()
-                scalar = _target_scalar(out, target, arr.shape[0])
-                scalar.backward()
-            grads_of = {id(p): (None if p.grad is None else np.array(p.grad.numpy(), copy=True)) for p in params}
-        else:
-            with cnnlab.no_grad():
-                out = model(xt)
-            if not isinstance(out, cnnlab.Tensor):
-                raise ValueError(f"trace: the model returned {type(out).__name__}, not a Tensor")
-    finally:
-        for h in handles:
-            h.remove()
-        for m, mode in modes:
-            object.__setattr__(m, "training", mode)
-        for p, grad, flag in saved:
-            p.grad = grad
-            p.requires_grad_(flag)
-
-    def grad_of(t):
-        if t is None:
-            return None
-        g = t.grad
-        return np.zeros(t.shape, dtype=t.dtype) if g is None else np.array(g.numpy(), copy=True)
-
+    with _left_as_it_was(model):
+        try:
+            handles = recorder.attach(model)
+            if not grads:
+                with cnnlab.no_grad():
+                    out = _checked_output(model(xt))
+            else:
+                xt.requires_grad_(True)
+                for p in params:
+                    p.grad = None
+                    p.requires_grad_(True)
+                with cnnlab.enable_grad():
+                    out = _checked_output(model(xt))
+                    if out.requires_grad and not out.is_leaf:
+                        out.retain_grad()
+                    scalar = _target_scalar(out, target, arr.shape[0])
+                    scalar.backward()
+                param_grads = {id(p): _grad_of(p) for p in params}
+        finally:
+            for h in handles:
+                h.remove()
     layers = []
-    for i, (name, module, leaf, call, first, o, source, (in_arr, out_arr)) in enumerate(calls):
+    for i, (name, module, leaf, call, first, o, source, (in_arr, out_arr)) in enumerate(recorder.calls):
         own = dict(module.named_parameters(recurse=False))
         layer = LayerTrace(
             index=i, name=name, call=call, module=module, kind=type(module).__name__, leaf=leaf,
             input=in_arr, output=out_arr, input_from=source,
             params={k: p.detach().numpy() for k, p in own.items()})
         if grads:
-            layer.output_grad, layer.input_grad = grad_of(o), grad_of(first)
-            layer.param_grads = {k: (grads_of[id(p)] if grads_of[id(p)] is not None
-                                     else np.zeros(p.shape, dtype=p.dtype)) for k, p in own.items()}
+            layer.output_grad, layer.input_grad = _grad_of(o), _grad_of(first)
+            layer.param_grads = {k: param_grads[id(p)] for k, p in own.items()}
         layers.append(layer)
     result = Trace(input=arr, output=np.array(out.detach().numpy(), copy=True), layers=layers)
     if grads:
-        result.input_grad = grad_of(xt)
+        result.input_grad = _grad_of(xt)
         result.target_value = float(scalar.detach().numpy())
     return result
 
@@ -287,14 +313,5 @@ def forward(model, x) -> np.ndarray:
     import cnnlab
 
     arr = _as_array(x)
-    modes = [(m, m.training) for m in model.modules()]
-    try:
-        model.eval()
-        with cnnlab.no_grad():
-            out = model(cnnlab.from_numpy(arr))
-    finally:
-        for m, mode in modes:
-            object.__setattr__(m, "training", mode)
-    if not isinstance(out, cnnlab.Tensor):
-        raise ValueError(f"forward: the model returned {type(out).__name__}, not a Tensor")
-    return out.numpy()
+    with _left_as_it_was(model), cnnlab.no_grad():
+        return _checked_output(model(cnnlab.from_numpy(arr))).numpy()
