@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .loop import CHECKPOINT, TrainingDiverged, evaluate, fit
-from .recipe import (OPTIMIZERS, SCHEDULERS, _choice, apply_preprocess, build_optimizer, build_scheduler,
+from .recipe import (OPTIMIZERS, SCHEDULERS, _choice, build_optimizer, build_scheduler,
                      check_model_fits, dataset_arrays, dataset_task, fit_preprocess)
 from .run_dir import create_run_dir, set_latest, write_json
 
