@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ._args import softmax_dim
 from ._dtype import DEFAULT_FLOAT, to_numpy_dtype
 from ._ops import activation as act
 from ._ops import arithmetic as ar
@@ -437,10 +438,10 @@ class Tensor:
         return act.Tanh.apply(self)
 
     def softmax(self, dim):
-        return act.Softmax.apply(self, dim=act.softmax_dim(dim, self.shape, "softmax"))
+        return act.Softmax.apply(self, dim=softmax_dim(dim, self.shape, "softmax"))
 
     def log_softmax(self, dim):
-        return act.LogSoftmax.apply(self, dim=act.softmax_dim(dim, self.shape, "log_softmax"))
+        return act.LogSoftmax.apply(self, dim=softmax_dim(dim, self.shape, "log_softmax"))
 
     # ------------------------------------------------------------ comparisons
     def _compare(self, other, fn):

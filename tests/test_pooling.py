@@ -107,9 +107,9 @@ def test_adaptive_pools_match_torch(shape, output_size):
 
 
 def _every_window_sees_input(size, k, s, p, d, ceil_mode):
-    from cnnlab.functional.pooling import pool_output_size
+    from cnnlab._args import window_output_size
 
-    out = pool_output_size(size, k, s, p, d, ceil_mode)
+    out = window_output_size(size, k, s, p, d, ceil_mode)
     return all(any(0 <= o * s - p + i * d < size for i in range(k)) for o in range(out))
 
 

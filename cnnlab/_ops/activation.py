@@ -96,17 +96,3 @@ class LogSoftmax(Function):
     def backward(self, grad):
         (out,) = self.saved
         return grad - np.exp(out) * grad.sum(axis=self.dim, keepdims=True)
-
-
-
-def softmax_dim(dim, shape: tuple[int, ...], op: str) -> int:
-    """The non-negative dim of a softmax over a tensor of ``shape``.
-
-    ``dim=None`` is PyTorch's legacy default: dim 0 for 0-D/1-D/3-D input, else 1.
-    """
-    ndim = len(shape)
-    if dim is None:
-        dim = 0 if ndim in (0, 1, 3) else 1
-    if not -max(ndim, 1) <= dim < max(ndim, 1):
-        raise IndexError(f"{op}: dim {dim} is out of range for input of shape {tuple(shape)}")
-    return dim % max(ndim, 1)

@@ -13,12 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._args import window_output_size
 from ..autograd.function import Function
-
-
-def conv_output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
-    """⌊(size + pad_total − d·(k−1) − 1) / s⌋ + 1."""
-    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
 
 
 def _windows(i, j, dil, stride, out_hw):
@@ -34,8 +30,8 @@ class Conv2dOp(Function):
         n, c, h, wd = x.shape
         f, cg, kh, kw = w.shape
         top, bottom, left, right = pads
-        ho = conv_output_size(h, kh, stride[0], top + bottom, dilation[0])
-        wo = conv_output_size(wd, kw, stride[1], left + right, dilation[1])
+        ho = window_output_size(h, kh, stride[0], top, dilation[0], pad_after=bottom)
+        wo = window_output_size(wd, kw, stride[1], left, dilation[1], pad_after=right)
         xt = x.transpose(1, 2, 3, 0)  # (C, H, W, N): free when x came from a previous conv
         if any(pads) or not xt.flags.c_contiguous:
             padded = np.zeros((c, h + top + bottom, wd + left + right, n), dtype=x.dtype)

@@ -16,18 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._args import window_output_size
 from ..autograd.function import Function
 from .conv import _windows
-
-
-def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
-    """⌊ or ⌈ (size + 2p − d·(k−1) − 1) / s ⌉ + 1; with ceil_mode the last window must start
-    inside the input or its left padding (PyTorch's rule)."""
-    span = size + 2 * pad - dilation * (kernel - 1) - 1
-    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + pad:
-        out -= 1
-    return out
 
 
 def _buffer_like(x: np.ndarray, shape, fill) -> np.ndarray:
@@ -54,7 +45,7 @@ def _geometry(x_shape, kernel, stride, pad, dilation, ceil_mode):
     """Output size and the extra bottom/right padding that ceil_mode windows reach into."""
     out, extra = [], []
     for size, k, s, p, d in zip(x_shape[2:], kernel, stride, pad, dilation):
-        o = pool_output_size(size, k, s, p, d, ceil_mode)
+        o = window_output_size(size, k, s, p, d, ceil_mode)
         out.append(o)
         extra.append(max(0, (o - 1) * s + d * (k - 1) + 1 - (size + 2 * p)))
     return tuple(out), tuple(extra)

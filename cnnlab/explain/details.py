@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 
+from .._args import conv_padding, pair as _pair
 from .errors import ExplainError
 
 ELEMENTWISE = {
@@ -36,12 +37,6 @@ ELEMENTWISE = {
     "Identity": "x",
 }
 POOLS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
-
-
-def _pair(v) -> tuple[int, int]:
-    if isinstance(v, (tuple, list)):
-        return (int(v[0]), int(v[-1]))
-    return (int(v), int(v))
 
 
 def _int_arg(value, name: str) -> int:
@@ -74,18 +69,6 @@ def _check_position(rec, channel, y, x) -> tuple[int, ...]:
     return pos
 
 
-def _conv_padding(module, kernel, dilation) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) padding, with PyTorch's rule for padding='same'."""
-    p = module.padding
-    if isinstance(p, str):
-        if p == "valid":
-            return (0, 0, 0, 0)
-        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
-        return (total[0] // 2, total[0] - total[0] // 2, total[1] // 2, total[1] - total[1] // 2)
-    ph, pw = _pair(p)
-    return (ph, ph, pw, pw)
-
-
 _NP_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
@@ -99,7 +82,7 @@ def conv_detail(rec, channel, y, x) -> dict:
     sh, sw = _pair(m.stride)
     dh, dw = _pair(getattr(m, "dilation", 1))
     groups = int(getattr(m, "groups", 1))
-    top, bottom, left, right = _conv_padding(m, (kh, kw), (dh, dw))
+    top, bottom, left, right = conv_padding(m.padding, (kh, kw), (sh, sw), (dh, dw), type(m).__name__)
     mode = getattr(m, "padding_mode", "zeros")
     cin_per_group = w.shape[1]
     g = c // (w.shape[0] // groups)

@@ -5,7 +5,8 @@ The ops (forward and backward) are in ``cnnlab/_ops/activation.py``.
 
 from __future__ import annotations
 
-from .._ops.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh, softmax_dim
+from .._args import softmax_dim
+from .._ops.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .._tensor import Tensor
 from .linear import linear
 

@@ -7,63 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._ops.conv import Conv2dOp, conv_output_size  # noqa: F401  (conv_output_size: re-exported)
+from .._args import check_conv_input, conv_padding, pair, positive
+from .._ops.conv import Conv2dOp
 from .._tensor import Tensor
-
-
-def _pair(value, name: str, op: str) -> tuple[int, int]:
-    """An int or a 2-sequence of ints as a pair (PyTorch's ``_pair``)."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value), int(value)
-    try:
-        pair = tuple(int(v) for v in value)
-    except TypeError:
-        raise ValueError(f"{op}: `{name}` must be an int or a pair of ints, got {value!r}") from None
-    if len(pair) == 1:
-        pair = pair * 2
-    if len(pair) != 2:
-        raise ValueError(f"{op}: `{name}` must be an int or a pair of ints, got {value!r}")
-    return pair
-
-
-def _positive(pair: tuple[int, int], name: str, op: str) -> None:
-    if min(pair) <= 0:
-        raise ValueError(f"{op}: `{name}` must be positive, got {pair}")
-
-
-def conv_padding(padding, kernel_size, stride, dilation, op: str) -> tuple[int, int, int, int]:
-    """Resolve ``padding`` (int, pair, 'valid', 'same') to (top, bottom, left, right).
-
-    'same' pads d·(k−1) in total, the smaller half before, as PyTorch does for even kernels.
-    """
-    if isinstance(padding, str):
-        if padding == "valid":
-            return 0, 0, 0, 0
-        if padding == "same":
-            if max(stride) > 1:
-                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions, got stride={stride}")
-            (kh, kw), (dh, dw) = kernel_size, dilation
-            th, tw = dh * (kh - 1), dw * (kw - 1)
-            return th // 2, th - th // 2, tw // 2, tw - tw // 2
-        raise ValueError(f"{op}: invalid padding string {padding!r}; valid: 'valid', 'same', an int or a pair")
-    ph, pw = _pair(padding, "padding", op)
-    if min(ph, pw) < 0:
-        raise ValueError(f"{op}: `padding` must be non-negative, got {(ph, pw)}")
-    return ph, ph, pw, pw
-
-
-def check_conv_input(name: str, input: Tensor, in_channels: int, kernel_size, pads, dilation) -> None:
-    """Raise ValueError (naming ``name``) if ``input`` does not fit the convolution."""
-    if input.ndim not in (3, 4) or input.shape[-3] != in_channels:
-        raise ValueError(f"{name}: expected input of shape (N, {in_channels}, H, W), got {tuple(input.shape)}")
-    top, bottom, left, right = pads
-    padded = (input.shape[-2] + top + bottom, input.shape[-1] + left + right)
-    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
-    if reach[0] > padded[0] or reach[1] > padded[1]:
-        raise ValueError(
-            f"{name}: kernel size {tuple(kernel_size)} (dilated: {reach}) is larger than the padded "
-            f"input {padded} (input {tuple(input.shape[-2:])} with padding {pads})"
-        )
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
@@ -96,9 +42,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     op = "conv2d"
     if weight.ndim != 4:
         raise ValueError(f"{op}: expected weight of shape (C_out, C_in/groups, kH, kW), got {tuple(weight.shape)}")
-    stride, dilation = _pair(stride, "stride", op), _pair(dilation, "dilation", op)
-    _positive(stride, "stride", op)
-    _positive(dilation, "dilation", op)
+    stride, dilation = pair(stride, "stride", op), pair(dilation, "dilation", op)
+    positive(stride, "stride", op)
+    positive(dilation, "dilation", op)
     f, cg, kh, kw = weight.shape
     if not isinstance(groups, (int, np.integer)) or groups <= 0:
         raise ValueError(f"{op}: `groups` must be a positive int, got {groups!r}")

@@ -13,25 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._args import loss_reduction
 from .._ops.loss import BCEWithLogits, CrossEntropy, NLLLoss
 from .._tensor import Tensor, from_numpy
 from .activation import log_softmax
 
-_REDUCTIONS = ("none", "mean", "sum")
-
-
 class TargetOutOfRangeError(ValueError, IndexError):
     """A class-index target outside 0..C−1 (an IndexError in torch, a ValueError here)."""
-
-
-def _reduction(op: str, reduction: str, size_average=None, reduce=None) -> str:
-    if size_average is not None or reduce is not None:  # torch's deprecated arguments
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        reduction = "mean" if (size_average and reduce) else ("sum" if reduce else "none")
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: unknown reduction {reduction!r}; valid: 'none', 'mean', 'sum'")
-    return reduction
 
 
 def _check_targets(op: str, input: Tensor, target: Tensor, ignore_index: int) -> np.ndarray:
@@ -110,7 +98,7 @@ def cross_entropy(
     """
     op = "cross_entropy"
     _check_input(op, input)
-    reduction = _reduction(op, reduction, size_average, reduce)
+    reduction = loss_reduction(op, reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     target = target if isinstance(target, Tensor) else Tensor(target)
@@ -172,7 +160,7 @@ def nll_loss(
     """
     op = "nll_loss"
     _check_input(op, input)
-    reduction = _reduction(op, reduction, size_average, reduce)
+    reduction = loss_reduction(op, reduction, size_average, reduce)
     target = target if isinstance(target, Tensor) else Tensor(target)
     if target.dtype.kind not in "iu":
         raise ValueError(f"{op}: expected integer class-index targets, got dtype {target.dtype}")
@@ -184,7 +172,7 @@ def nll_loss(
 
 
 def _pointwise_loss(op, input, target, size_average, reduce, reduction, weight, fn):
-    reduction = _reduction(op, reduction, size_average, reduce)
+    reduction = loss_reduction(op, reduction, size_average, reduce)
     target = target if isinstance(target, Tensor) else from_numpy(np.asarray(target, dtype=input.dtype))
     try:
         np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
@@ -266,7 +254,7 @@ def binary_cross_entropy_with_logits(
         >>> loss = F.binary_cross_entropy_with_logits(logits, labels.float())
     """
     op = "binary_cross_entropy_with_logits"
-    reduction = _reduction(op, reduction, size_average, reduce)
+    reduction = loss_reduction(op, reduction, size_average, reduce)
     target = target if isinstance(target, Tensor) else from_numpy(np.asarray(target, dtype=input.dtype))
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(

@@ -8,40 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._ops.pooling import (  # noqa: F401  (pool_output_size, adaptive_bins: re-exported)
-    AdaptiveAvgPool2dOp, AdaptiveMaxPool2dOp, AvgPool2dOp, MaxPool2dOp, adaptive_bins, pool_output_size,
-)
+from .._args import adaptive_size, pool_args
+from .._ops.pooling import AdaptiveAvgPool2dOp, AdaptiveMaxPool2dOp, AvgPool2dOp, MaxPool2dOp
 from .._tensor import Tensor, from_numpy
-from .conv import _pair, _positive
-
-
-def check_pool_input(name: str, input: Tensor) -> None:
-    if input.ndim not in (3, 4):
-        raise ValueError(f"{name}: expected input of shape (N, C, H, W) or (C, H, W), got {tuple(input.shape)}")
-    if input.dtype.kind != "f":
-        raise ValueError(f"{name}: expected a floating point input, got dtype {input.dtype}")
-
-
-def _pool_args(name, input, kernel_size, stride, padding, dilation, ceil_mode):
-    """Validate window arguments; return them as pairs."""
-    check_pool_input(name, input)
-    kernel = _pair(kernel_size, "kernel_size", name)
-    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _pair(stride, "stride", name)
-    pad, dilation = _pair(padding, "padding", name), _pair(dilation, "dilation", name)
-    _positive(kernel, "kernel_size", name)
-    _positive(stride, "stride", name)
-    _positive(dilation, "dilation", name)
-    if min(pad) < 0 or pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
-        raise ValueError(f"{name}: `padding` must be between 0 and half the kernel size {kernel}, got {pad}")
-    size = input.shape[-2:]
-    out = tuple(pool_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(size, kernel, stride, pad, dilation))
-    if min(out) <= 0:
-        reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-        raise ValueError(
-            f"{name}: kernel size {kernel} (dilated: {reach}) is larger than the padded input "
-            f"{tuple(n + 2 * p for n, p in zip(size, pad))} (input {tuple(size)} with padding {pad})"
-        )
-    return kernel, stride, pad, dilation
 
 
 def _batched(input: Tensor, fn):
@@ -74,7 +43,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
         >>> F.max_pool2d(cnnlab.randn(8, 16, 24, 24), 2).shape
         (8, 16, 12, 12)
     """
-    kernel, stride, pad, dilation = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    kernel, stride, pad, dilation = pool_args("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
 
     def run(x):
         sink = [] if return_indices else None
@@ -105,27 +74,12 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
         >>> F.avg_pool2d(cnnlab.randn(8, 16, 24, 24), 2).shape
         (8, 16, 12, 12)
     """
-    kernel, stride, pad, _ = _pool_args("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    kernel, stride, pad, _ = pool_args("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override <= 0:
         raise ValueError(f"avg_pool2d: `divisor_override` must be positive, got {divisor_override!r}")
     return _batched(input, lambda x: AvgPool2dOp.apply(
         x, kernel=kernel, stride=stride, pad=pad, ceil_mode=bool(ceil_mode),
         count_include_pad=bool(count_include_pad), divisor_override=divisor_override))
-
-
-def _adaptive_size(name, input, output_size):
-    check_pool_input(name, input)
-    if output_size is None or isinstance(output_size, (int, np.integer)):
-        output_size = (output_size, output_size)
-    output_size = tuple(output_size)
-    if len(output_size) != 2:
-        raise ValueError(f"{name}: `output_size` must be an int or a pair, got {output_size!r}")
-    size = tuple(input.shape[-2:][i] if o is None else int(o) for i, o in enumerate(output_size))
-    if min(size) <= 0:
-        raise ValueError(f"{name}: `output_size` must be positive, got {output_size!r}")
-    if min(input.shape[-2:]) <= 0:
-        raise ValueError(f"{name}: expected a non-empty input, got shape {tuple(input.shape)}")
-    return size
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
@@ -142,7 +96,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
         >>> F.adaptive_avg_pool2d(cnnlab.randn(2, 8, 7, 9), (2, 3)).shape
         (2, 8, 2, 3)
     """
-    size = _adaptive_size("adaptive_avg_pool2d", input, output_size)
+    size = adaptive_size("adaptive_avg_pool2d", input, output_size)
     return _batched(input, lambda x: AdaptiveAvgPool2dOp.apply(x, out_size=size))
 
 
@@ -161,7 +115,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
         >>> F.adaptive_max_pool2d(cnnlab.randn(2, 8, 7, 9), 3).shape
         (2, 8, 3, 3)
     """
-    size = _adaptive_size("adaptive_max_pool2d", input, output_size)
+    size = adaptive_size("adaptive_max_pool2d", input, output_size)
 
     def run(x):
         sink = [] if return_indices else None

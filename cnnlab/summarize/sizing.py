@@ -18,6 +18,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from .._args import window_output_size
+
 __all__ = ["OutputSize", "conv_output_size", "explain_output_size", "layer_flow", "parse_layers", "format_shape"]
 
 
@@ -101,7 +103,7 @@ def explain_output_size(W, K, P=0, S=1, dilation=1, ceil_mode=False, pool=False)
             f"use a smaller kernel or dilation, or more padding"
         )
     span = padded - k_eff
-    floor_size = span // S + 1
+    floor_size = window_output_size(W, K, S, P, d)  # the engine's formula, one for all
     rem = span % S
     size = floor_size
     head = f"O = (W − K + 2P)/S + 1 = ({W} − {k_eff} + 2·{P})/{S} + 1"
@@ -118,10 +120,9 @@ def explain_output_size(W, K, P=0, S=1, dilation=1, ceil_mode=False, pool=False)
             f"padded input (bottom/right) are never covered by a window, i.e. they are cropped."
         )
         return OutputSize(size, False, rem, text)
-    size = -(-span // S) + 1
+    size = window_output_size(W, K, S, P, d, ceil_mode=True)
     dropped = ""
-    if (size - 1) * S >= W + P:
-        size -= 1
+    if size < -(-span // S) + 1:
         dropped = " but the last window would start in the right padding, so PyTorch drops it:"
     text = (
         f"{head} = {exact_val:g} is not an integer: {span} is not divisible by S = {S} (remainder {rem}). "

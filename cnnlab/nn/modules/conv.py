@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from ... import functional as F
+from ..._args import check_conv_input, conv_padding, pair, positive
 from ..._creation import empty
-from ...functional.conv import _pair, _positive, check_conv_input, conv_padding
 from .. import init
 from ..parameter import Parameter
 from .module import Module
@@ -59,12 +59,12 @@ class Conv2d(Module):
                 f"{name}: unknown padding_mode {padding_mode!r}; valid modes are {', '.join(map(repr, PADDING_MODES))}"
             )
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _pair(kernel_size, "kernel_size", name)
-        self.stride = _pair(stride, "stride", name)
-        self.dilation = _pair(dilation, "dilation", name)
+        self.kernel_size = pair(kernel_size, "kernel_size", name)
+        self.stride = pair(stride, "stride", name)
+        self.dilation = pair(dilation, "dilation", name)
         for attr in ("kernel_size", "stride", "dilation"):
-            _positive(getattr(self, attr), attr, name)
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", name)
+            positive(getattr(self, attr), attr, name)
+        self.padding = padding if isinstance(padding, str) else pair(padding, "padding", name)
         self._pads = conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)
         self.padding_mode = padding_mode
         self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))

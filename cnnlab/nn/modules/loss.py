@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from ... import functional as F
-from ...functional.loss import _reduction
+from ..._args import loss_reduction
 from .module import Module
 
 
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
-        self.reduction = _reduction(type(self).__name__, reduction, size_average, reduce)
+        self.reduction = loss_reduction(type(self).__name__, reduction, size_average, reduce)
 
     def extra_repr(self) -> str:
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
