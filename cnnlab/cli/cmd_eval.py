@@ -6,7 +6,10 @@ from .errors import CLIError
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("eval", help="evaluate a checkpoint on a dataset's test split")
+    p = subparsers.add_parser("eval", help="evaluate a checkpoint on a dataset's test split",
+                              description="Evaluate a checkpoint on a dataset's test split (a run directory: its "
+                                          "checkpoint.safetensors, the last epoch's model; pass its "
+                                          "best.safetensors for the epoch the validation part chose).")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .safetensors checkpoint or a run directory")
     p.add_argument("--data", metavar="DATASET", help="dataset (default: the one it was trained on)")
     p.add_argument("--data-root", metavar="DIR", help="where the dataset files are (default: search)")
@@ -42,7 +45,8 @@ def run(args) -> int:
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         raise CLIError(str(e)) from None
     split = run_split(extra, name)
-    where = f"held-out fold {split['fold']} of {split['folds']}, seed {split['split_seed']}" if split else "test split"
+    where = (f"held-out fold {split['fold']} of {split['folds']}, seed {split['split_seed']}" if split
+             else "test split, never used for training or model selection")
     print(f"{args.checkpoint} on {name} ({where})")
     print(format_metrics(metrics, extra.get("classes")))
     return 0

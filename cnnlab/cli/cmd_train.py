@@ -9,7 +9,7 @@ from .errors import CLIError
 
 # Defaults live here (not in argparse) so --resume can tell what was given on the command line.
 _DEFAULTS = {"epochs": 1, "batch_size": 64, "lr": 0.01, "optimizer": "sgd", "momentum": 0.9,
-             "weight_decay": 0.0, "scheduler": "none", "seed": 0}
+             "weight_decay": 0.0, "scheduler": "none", "seed": 0, "val_split": None}
 
 
 def register(subparsers) -> None:
@@ -28,6 +28,11 @@ def register(subparsers) -> None:
     p.add_argument("--weight-decay", type=float, help="weight decay (default 0)")
     p.add_argument("--scheduler", help="none | step | multistep | cosine | onecycle | plateau (default none)")
     p.add_argument("--seed", type=int, help="random seed for init, dropout and shuffling (default 0)")
+    p.add_argument("--val-split", type=float, metavar="FRACTION",
+                   help="fraction of the training split held out for validation, stratified by class and "
+                        "drawn with --seed; it picks best.safetensors and drives --scheduler plateau "
+                        "(default 0.1 for image sets, 0 for tabular ones; 0: none). The test split is "
+                        "scored each epoch for the record only")
     p.add_argument("--out", metavar="DIR", help="run directory (default runs/<model>-<dataset>-<timestamp>)")
     p.add_argument("--runs-root", default="runs", metavar="DIR", help="where default run directories go (default runs)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint, with the settings in its run.json")
@@ -55,6 +60,7 @@ def _config(args):
         if (saved["model"], saved["data"]) != (args.model, args.data):
             raise CLIError(f"--resume: {args.out} is a run of {saved['model']} on {saved['data']}, "
                            f"not {args.model} on {args.data}")
+        saved.setdefault("val_split", 0.0)  # runs from before --val-split validated on the test set
         changed = sorted(k for k, v in given.items() if k != "epochs" and v != saved.get(k))
         if changed:
             raise CLIError(f"--resume continues the run exactly; it cannot change {', '.join(changed)} "
@@ -84,6 +90,13 @@ def run(args) -> int:
         return 1
     except (ValueError, RunExistsError, FileNotFoundError) as e:
         raise CLIError(str(e)) from None
+    except OSError as e:  # e.g. a full disk at run time; the last checkpoint and best stay whole
+        print(f"cnnlab train: error: {e}", file=sys.stderr)
+        return 1
+    val = history.last_val or {}
+    if val:
+        what = f"accuracy {100 * val['accuracy']:.2f}%" if "accuracy" in val else f"RMSE {val['rmse']:.4f}"
+        print(f"validation {what} (best epoch {history.best_epoch}: best.safetensors)")
     if "accuracy" in test:
         print(f"test accuracy {100 * test['accuracy']:.2f}%  top-5 {100 * test['top5_accuracy']:.2f}%  "
               f"loss {test['loss']:.4f}")

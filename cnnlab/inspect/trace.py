@@ -196,6 +196,13 @@ class _Recorder:
                       np.array(out.detach().numpy(), copy=True))
             self.calls.append((name, module, leaf, self.counts[id(module)], first, out, source, arrays))
             self.produced[id(out)] = len(self.calls) - 1
+            if self.grads and out.requires_grad:
+                # the next layers get a fresh node: an in-place op on it (ReLU(inplace=True))
+                # leaves `out`, and the gradient retained on it, the layer's own
+                passed = out + 0
+                self.produced[id(passed)] = len(self.calls) - 1
+                self.alive.append(passed)
+                return passed
             return None
 
         return hook
@@ -291,10 +298,15 @@ def trace(model, x, *, grads: bool = False, target: int | Sequence[int] | Callab
         own = dict(module.named_parameters(recurse=False))
         layer = LayerTrace(
             index=i, name=name, call=call, module=module, kind=type(module).__name__, leaf=leaf,
-            input=in_arr, output=out_arr, input_from=source,
+            # what the producing layer handed over: an in-place layer has changed its input by now
+            input=in_arr if source is None else arr if source == -1 else layers[source].output,
+            output=out_arr, input_from=source,
             params={k: p.detach().numpy() for k, p in own.items()})
         if grads:
-            layer.output_grad, layer.input_grad = _grad_of(o), _grad_of(first)
+            layer.output_grad = _grad_of(o)
+            # the input as the producing layer (or the model input) left it, before any in-place op
+            layer.input_grad = (_grad_of(xt) if source == -1 else layers[source].output_grad if source is not None
+                                else _grad_of(first))
             layer.param_grads = {k: param_grads[id(p)] for k, p in own.items()}
         layers.append(layer)
     result = Trace(input=arr, output=np.array(out.detach().numpy(), copy=True), layers=layers)
