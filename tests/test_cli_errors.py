@@ -179,6 +179,8 @@ def _bad_values(kind, files, ro) -> list[tuple[str, str]]:
         A.output_dir: [("file", plain), ("read-only", f"{ro}/run")],
         A.port: [("zero", "0"), ("huge", "70000")],
         A.not_a_file: [("file", plain)],
+        A.holdout_fraction: [("non-number", "abc"), ("nan", "nan"), ("negative", "-0.1"), ("one", "1"),
+                             ("huge", "1.5")],
     }
     if kind not in table:
         raise AssertionError(f"no bad values known for argument type {kind!r}: add them here")

@@ -37,6 +37,7 @@ def _quick_models(args):
 
     import cnnlab
     from .. import datasets, models
+    from ..inspect import RunInfo
     from ..train.recipe import apply_preprocess, fit_preprocess
     from ..viz.model_input import LoadedModel
     from ..viz.shift import quick_train
@@ -45,7 +46,8 @@ def _quick_models(args):
         raise CLIError(f"unknown dataset {args.data!r}; valid datasets: {', '.join(datasets.available())}")
     train = datasets.create(args.data, train=True)
     pre = fit_preprocess(train.data)
-    if pre.get("kind") != "image" or pre["image_shape"] != [1, 28, 28]:
+    info = RunInfo.from_preprocess(pre, classes=list(train.classes), dataset=args.data)
+    if info.image_shape != (1, 28, 28):
         raise CLIError(f"--data {args.data!r}: the quick training needs 1x28x28 images (mnist, mnist10k, fashion-mnist)")
     n = min(args.train_limit, len(train))
     x = apply_preprocess(train.data[:n], pre)
@@ -56,8 +58,8 @@ def _quick_models(args):
         t = time.perf_counter()
         model = quick_train(models.create(name), x, y, epochs=args.epochs)
         print(f"trained {name} on {n} {args.data} images for {args.epochs} epoch(s) in {time.perf_counter() - t:.1f} s")
-        out[label] = LoadedModel(model, name, (1, 28, 28), np.asarray(pre["mean"], np.float32),
-                                 np.asarray(pre["std"], np.float32), list(train.classes), args.data)
+        out[label] = LoadedModel(model, RunInfo.from_preprocess(pre, model=name, classes=list(train.classes),
+                                                                dataset=args.data))
     return out
 
 
