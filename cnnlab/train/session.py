@@ -23,7 +23,7 @@ import numpy as np
 
 from .callbacks import CHECKPOINT, StopAfter
 from .loop import TrainingDiverged, evaluate, fit
-from .recipe import (OPTIMIZERS, SCHEDULERS, _choice, apply_preprocess, build_optimizer, build_scheduler,
+from .recipe import (OPTIMIZERS, SCHEDULERS, _choice, build_optimizer, build_scheduler,
                      check_model_fits, dataset_arrays, dataset_task, fit_preprocess)
 from .run_dir import create_run_dir, set_latest, write_json
 
@@ -303,11 +303,16 @@ def load_run_model(path):
 
 def eval_checkpoint(path, data: str | None = None, *, data_root=None, limit=None, batch_size=256,
                     progress=None):
-    """Evaluate a checkpoint on a dataset's test split; returns ``(metrics, extra, dataset)``."""
+    """Evaluate a checkpoint on a dataset's test split; returns ``(metrics, extra, dataset)``
+    (``extra``: the checkpoint's extra metadata as saved; ``cnnlab.inspect.RunInfo`` reads it)."""
+    from ..checkpoint import load_checkpoint
+    from ..inspect import RunInfo
     from ..utils.data import DataLoader, TensorDataset
 
-    model, meta, extra = load_run_model(path)
-    name = data or extra.get("dataset")
+    ckpt = resolve_checkpoint(path)
+    model, meta = load_checkpoint(ckpt)
+    info = RunInfo.from_metadata(meta, ckpt)
+    name = data or info.dataset
     if not name:
         raise ValueError(f"checkpoint {str(path)!r} does not record its dataset; pass --data")
     from .. import datasets
@@ -315,22 +320,24 @@ def eval_checkpoint(path, data: str | None = None, *, data_root=None, limit=None
     valid = list(datasets.available())
     if name not in valid:
         raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(valid)}")
-    split = run_split(extra, name)
+    split = info.split_for(name)
     test_set = _load_split(name, False, data_root, split)
-    task = extra.get("task") or dataset_task(test_set)
-    pre = extra.get("preprocess") or fit_preprocess(_load_split(name, True, data_root, split).data)
+    task = info.task or dataset_task(test_set)
+    pre = info.preprocess_dict or fit_preprocess(_load_split(name, True, data_root, split).data)
     _check_geometry(pre, test_set, name, path)
     x, y = dataset_arrays(test_set, pre, task, limit)
     loader = DataLoader(TensorDataset(x, y), batch_size=batch_size)
-    classes = extra.get("classes") or getattr(test_set, "classes", None)
+    classes = info.classes or getattr(test_set, "classes", None)
     n = len(classes) if classes and task == "classification" else None
-    return evaluate(model, loader, task=task, num_classes=n, progress=progress), extra, name
+    return evaluate(model, loader, task=task, num_classes=n, progress=progress), meta.get("extra") or {}, name
 
 
 def run_split(extra: dict, dataset: str) -> dict | None:
     """The cross-validation fold a run was trained against, when it is evaluated on that same
     dataset: a CV run is scored on its own held-out fold, not on the fixed split."""
-    return extra.get("split") if dataset == extra.get("dataset") else None
+    from ..inspect import RunInfo
+
+    return RunInfo.from_metadata({"extra": extra}).split_for(dataset)
 
 
 def _check_geometry(pre: dict, dataset, name: str, path) -> None:
@@ -346,25 +353,19 @@ def _check_geometry(pre: dict, dataset, name: str, path) -> None:
 
 def predict_images(path, images, *, k=5, invert=False):
     """Top-k predictions for image files: a list of ``(file, [(class_name, probability), ...])``."""
-    import cnnlab
+    from ..inspect import forward, load_run, probabilities, to_model_input, top_k
 
-    from .images import load_image, softmax, topk
-
-    model, meta, extra = load_run_model(path)
-    pre = extra.get("preprocess")
-    if not pre or pre.get("kind") != "image":
+    model, info = load_run(path)
+    if info.preprocess != "image":
         raise ValueError(
-            f"checkpoint {str(path)!r} is a model of tabular data ({meta.get('model_name')}); it cannot "
+            f"checkpoint {str(path)!r} is a model of tabular data ({info.model}); it cannot "
             "classify image files")
-    if extra.get("task", "classification") != "classification":
+    if (info.task or "classification") != "classification":
         raise ValueError(f"checkpoint {str(path)!r} is a regression model; predict shows class probabilities")
-    classes = extra.get("classes")
     out = []
-    with cnnlab.no_grad():
-        for img_path in images:
-            arr = load_image(img_path, pre["image_shape"], invert=invert)
-            x = apply_preprocess(arr[None], pre)
-            logits = model(cnnlab.from_numpy(x)).numpy()[0]
-            names = classes if classes and len(classes) == logits.size else [str(i) for i in range(logits.size)]
-            out.append((str(img_path), [(names[i], p) for i, p in topk(softmax(logits), k)]))
+    for img_path in images:
+        x = to_model_input(img_path, info, invert=invert)
+        logits = forward(model, x.array[None])[0]
+        names = info.class_names(logits.size)
+        out.append((str(img_path), [(names[i], p) for i, p in top_k(probabilities(logits), k)]))
     return out
