@@ -238,6 +238,11 @@ def _valid_positionals_before(path, name, files):
 # ----------------------------------------------------------------------------- run-time cases
 # (argv with {placeholders}, exit status, pieces the message must contain)
 CASES = {
+    "attribute": [(["attribute", "{run}"], 2, ["INPUT"]), (["attribute", "{corrupt_ckpt}", "test:0"], 2, ["corrupt"]),
+                  (["attribute", "{run}", "test:0", "--method", "nosuch", "--out", "{tmp}/a.png"], 2, ["--method"]),
+                  (["attribute", "{run}", "{bomb}", "--out", "{tmp}/a.png"], 2, ["bomb.png"])],
+    "errors": [(["errors", "{corrupt_ckpt}"], 2, ["corrupt"]), (["errors", "{run}", "--top", "0"], 2, ["--top"]),
+               (["errors", "{run}", "--limit", "50", "--pair", "nosuch,x", "--out", "{tmp}/e"], 2, ["nosuch"])],
     "data": [(["data"], 2, ["required"]), (["data", "install", "nosuch"], 2, ["unknown dataset 'nosuch'"])],
     "datasets": [(["datasets", "--root", "{file}"], 2, ["--root", "a file"])],
     "demo": [(["demo", "--epochs", "0"], 2, ["--epochs"]), (["demo", "--limit-train", "-5"], 2, ["--limit-train"]),

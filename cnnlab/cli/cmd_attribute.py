@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .args import checkpoint_path, output_file
 from .errors import CLIError
 
 METHOD_CHOICES = ("saliency", "input-x-gradient", "integrated-gradients", "smoothgrad", "grad-cam",
@@ -13,7 +14,7 @@ def register(subparsers) -> None:
         "attribute", help="attribution maps (saliency, integrated gradients, Grad-CAM, occlusion...) of one image",
         description="Draw which pixels and regions pushed the model to a class: each method's map as a "
                     "heatmap and over the input, with the class probabilities.")
-    p.add_argument("checkpoint", metavar="RUN_OR_CKPT", help="a run directory or a .safetensors checkpoint")
+    p.add_argument("checkpoint", type=checkpoint_path, metavar="RUN_OR_CKPT", help="a run directory or a .safetensors checkpoint")
     p.add_argument("image", metavar="INPUT",
                    help="an image file, a sample photo (camera, coffee...), test:N or val:N (image N of the "
                         "run's test split or validation part)")
@@ -24,7 +25,7 @@ def register(subparsers) -> None:
     p.add_argument("--layer", default=None, metavar="NAME",
                    help="Grad-CAM's layer, as in `cnnlab summary` (default: the last convolution)")
     p.add_argument("--invert", action="store_true", help="invert intensities (dark on light → light on dark)")
-    p.add_argument("--out", default="attribution.png", help="figure to write (default attribution.png)")
+    p.add_argument("--out", type=output_file, default="attribution.png", help="figure to write (default attribution.png)")
     p.set_defaults(handler=run)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .args import checkpoint_path, output_dir, positive_int
 from .errors import CLIError
 
 
@@ -12,24 +13,20 @@ def register(subparsers) -> None:
                     "fails: the most-confused class pairs, the images with the highest loss with the "
                     "Grad-CAM of the predicted class, per-class precision/recall/F1 and the confusion "
                     "matrix with the images of each cell (errors.json).")
-    p.add_argument("checkpoint", metavar="RUN", help="a run directory or a .safetensors checkpoint")
+    p.add_argument("checkpoint", type=checkpoint_path, metavar="RUN", help="a run directory or a .safetensors checkpoint")
     p.add_argument("--split", default="test", help="test (default) or val (the run's validation part)")
-    p.add_argument("--top", type=int, default=16, help="images in the gallery, highest loss first (default 16)")
+    p.add_argument("--top", type=positive_int, default=16, help="images in the gallery, highest loss first (default 16)")
     p.add_argument("--pair", default=None, metavar="TRUE,PREDICTED",
                    help='show only images of class TRUE predicted as PREDICTED, e.g. "Shirt,T-shirt/top"')
     p.add_argument("--layer", default=None, metavar="NAME",
                    help="Grad-CAM's layer (default: the last convolution)")
-    p.add_argument("--limit", type=int, default=None, help="use only the first N images of the split")
-    p.add_argument("--out", default="errors", metavar="DIR",
+    p.add_argument("--limit", type=positive_int, default=None, help="use only the first N images of the split")
+    p.add_argument("--out", type=output_dir, default="errors", metavar="DIR",
                    help="folder for errors.png and errors.json (default ./errors)")
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
-    if args.top < 1:
-        raise CLIError(f"--top must be at least 1, got {args.top}")
-    if args.limit is not None and args.limit < 1:
-        raise CLIError(f"--limit must be at least 1, got {args.limit}")
     try:
         return _run(args)
     except (ValueError, FileNotFoundError) as e:
