@@ -183,7 +183,7 @@ def test_a_run_without_a_validation_split_says_so(run, tmp_path, capsys):
     (["errors", "{run}", "--pair", "Shirt"], '--pair \'Shirt\': expected "TRUE,PREDICTED"'),
     (["errors", "{run}", "--pair", "Shirt,Hat"], "unknown class 'Hat'"),
     (["errors", "{run}", "--split", "train"], "`split`: expected one of test, val, got 'train'"),
-    (["errors", "{run}", "--top", "0"], "--top must be at least 1, got 0"),
+    (["errors", "{run}", "--top", "0"], "argument --top: expected an integer >= 1, got '0'"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(run, tmp_path, capsys, argv, message):
     rc, _, err = cli(capsys, *[a.replace("{run}", str(run)) for a in argv], "--out", tmp_path / "o.png")
