@@ -51,7 +51,7 @@ def assert_one_line(rc, err, *, code=None, contains=()):
     if code is not None:
         assert rc == code, f"exit {rc}, expected {code}: {err}"
     for piece in contains:
-        assert piece in err, f"{piece!r} not in {err!r}"
+        assert piece.lower() in err.lower(), f"{piece!r} not in {err!r}"
 
 
 def png_header(path: Path, width: int, height: int) -> Path:
