@@ -46,6 +46,16 @@ def valid_range(info) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+def pixel_eps(eps: float, info) -> np.ndarray:
+    """A budget of ``eps`` in pixel units ([0, 1] intensities) as input units: ``eps / std``.
+
+    Returns a float32 array of shape (C, 1, 1), usable as ``eps`` for :func:`fgsm` / :func:`pgd`.
+    """
+    if info.normalize is None:
+        raise ValueError(f"pixel_eps: the run {str(info.path)!r} records no image preprocessing")
+    return (np.float32(eps) / np.asarray(info.normalize[1], np.float32)).reshape(-1, 1, 1)
+
+
 def input_gradient(model, x, target) -> tuple[np.ndarray, np.ndarray]:
     """``∇ₓ`` of the summed cross-entropy of ``model(x)`` against ``target``, and the output.
 
@@ -66,8 +76,9 @@ def _check(x, target, eps, clip, what: str):
     target = np.asarray(target)
     if target.shape != (x.shape[0],) or target.dtype.kind not in "iu":
         raise ValueError(f"{what}: `target` must be {x.shape[0]} class indices, got {target.dtype} {target.shape}")
-    if not np.isfinite(eps) or eps < 0:
-        raise ValueError(f"{what}: `eps` must be a finite number >= 0, got {eps!r}")
+    eps_arr = np.asarray(eps, dtype=np.float64)
+    if eps_arr.dtype.kind not in "fiu" or not np.all(np.isfinite(eps_arr)) or np.any(eps_arr < 0):
+        raise ValueError(f"{what}: `eps` must be a finite number >= 0 (or an array of them), got {eps!r}")
     lo, hi = (None, None) if clip is None else (np.asarray(c, x.dtype) for c in clip)
     return x, target, lo, hi
 
@@ -83,7 +94,8 @@ def fgsm(model, x, target, eps: float, clip=None) -> np.ndarray:
         model: a cnnlab classifier returning logits (left unchanged).
         x: float batch (N, ...) in the model's input units.
         target: (N,) class indices whose loss the attack raises (usually the true labels).
-        eps: the L∞ budget, in input units.
+        eps: the L∞ budget, in input units: a number, or an array broadcastable to ``x`` (per
+            channel, e.g. :func:`pixel_eps`).
         clip: ``(lo, hi)`` the valid input range (scalars or arrays broadcastable to ``x``, e.g.
             :func:`valid_range`); None: no clipping.
 
@@ -92,7 +104,7 @@ def fgsm(model, x, target, eps: float, clip=None) -> np.ndarray:
     """
     x, target, lo, hi = _check(x, target, eps, clip, "fgsm")
     grad, _ = input_gradient(model, x, target)
-    return _clip(x + x.dtype.type(eps) * np.sign(grad).astype(x.dtype), lo, hi)
+    return _clip(x + np.asarray(eps, x.dtype) * np.sign(grad).astype(x.dtype), lo, hi)
 
 
 def pgd(model, x, target, eps: float, alpha: float, steps: int, generator=None, clip=None) -> np.ndarray:
@@ -111,14 +123,15 @@ def pgd(model, x, target, eps: float, alpha: float, steps: int, generator=None, 
     x, target, lo, hi = _check(x, target, eps, clip, "pgd")
     if not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"pgd: `steps` must be an integer >= 1, got {steps!r}")
-    if not np.isfinite(alpha) or alpha <= 0:
+    if not np.all(np.isfinite(alpha)) or np.any(np.asarray(alpha) <= 0):
         raise ValueError(f"pgd: `alpha` must be a finite number > 0, got {alpha!r}")
-    eps_, alpha_ = x.dtype.type(eps), x.dtype.type(alpha)
+    eps_, alpha_ = np.asarray(eps, x.dtype), np.asarray(alpha, x.dtype)
     low, high = x - eps_, x + eps_
     adv = x.copy()
     if generator is not None:
         rng = np.random.default_rng(generator)
-        adv = _clip(x + rng.uniform(-eps, eps, size=x.shape).astype(x.dtype), lo, hi)
+        start = rng.uniform(-1.0, 1.0, size=x.shape) * np.asarray(eps, np.float64)
+        adv = _clip(x + start.astype(x.dtype), lo, hi)
     for _ in range(steps):
         grad, _ = input_gradient(model, adv, target)
         adv = adv + alpha_ * np.sign(grad).astype(x.dtype)
@@ -131,6 +144,7 @@ def accuracy_under_attack(model, x, y, eps_values, *, method: str = "fgsm", clip
     """Accuracy on ``(x, y)`` after the attack at each ``eps`` (``eps = 0``: the clean accuracy).
 
     Args:
+        eps_values: budgets in input units (numbers or per-channel arrays, as for :func:`fgsm`).
         method: "fgsm" or "pgd" (then ``alpha`` defaults to ``2.5 · eps / steps``).
     """
     if method not in ("fgsm", "pgd"):
@@ -144,7 +158,7 @@ def accuracy_under_attack(model, x, y, eps_values, *, method: str = "fgsm", clip
             if method == "fgsm":
                 adv = fgsm(model, xb, yb, eps, clip=clip)
             else:
-                adv = pgd(model, xb, yb, eps, alpha or max(2.5 * eps / steps, 1e-12), steps, generator, clip=clip)
+                adv = pgd(model, xb, yb, eps, 2.5 * np.asarray(eps) / steps + 1e-12 if alpha is None else alpha, steps, generator, clip=clip)
             correct += int((inspect.forward(model, adv).argmax(axis=1) == yb).sum())
         accs.append(correct / max(len(x), 1))
     return accs

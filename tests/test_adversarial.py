@@ -71,7 +71,7 @@ def test_pgd_equals_torch_and_is_seeded(twins, batch):
     lo, hi = adversarial.valid_range(INFO)
     eps, alpha, steps = 0.2, 0.08, 3
     adv = adversarial.pgd(ours, x, y, eps, alpha, steps, generator=np.random.default_rng(5), clip=(lo, hi))
-    start = np.clip(x + np.random.default_rng(5).uniform(-eps, eps, size=x.shape).astype(np.float32), lo, hi)
+    start = np.clip(x + (np.random.default_rng(5).uniform(-1, 1, size=x.shape) * eps).astype(np.float32), lo, hi)
     ref = start
     for _ in range(steps):
         sign, _ = _torch_grad_sign(theirs, ref, y)
@@ -83,6 +83,15 @@ def test_pgd_equals_torch_and_is_seeded(twins, batch):
     # The attack raises the loss it climbs (torch measures it).
     loss = lambda a: TF.cross_entropy(theirs(torch.tensor(a)), torch.tensor(y)).item()  # noqa: E731
     assert loss(adv) > loss(x)
+
+
+def test_pixel_eps_is_eps_over_std(twins, batch):
+    e = adversarial.pixel_eps(0.05, INFO)
+    assert e.shape == (1, 1, 1) and np.isclose(e.item(), 0.05 / STD)
+    ours, _ = twins
+    a = adversarial.fgsm(ours, batch[0][:2], batch[1][:2], e)
+    b = adversarial.fgsm(ours, batch[0][:2], batch[1][:2], float(e.item()))
+    np.testing.assert_array_equal(a, b)
 
 
 def test_model_left_unchanged(twins, batch):
@@ -109,7 +118,7 @@ def test_accuracy_at_eps_0_is_clean_accuracy_and_falls(twins, batch):
 
 def test_bad_arguments_name_themselves(twins, batch):
     ours, _ = twins
-    with pytest.raises(ValueError, match="fgsm: `eps` must be a finite number >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"fgsm: `eps` must be a finite number >= 0 \(or an array of them\), got -1"):
         adversarial.fgsm(ours, batch[0][:1], batch[1][:1], -1)
     with pytest.raises(ValueError, match="pgd: `steps`"):
         adversarial.pgd(ours, batch[0][:1], batch[1][:1], 0.1, 0.1, 0)
