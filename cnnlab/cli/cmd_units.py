@@ -78,7 +78,8 @@ def run(args) -> int:
             rows = {c: units.top_patches(model, x, args.layer, c, k=args.k) for c in channels}
             for c, ps in rows.items():
                 print(f"channel {c:3d}: top activations " + ", ".join(f"{p.activation:.2f}" for p in ps))
-            units_plot.patches_grid(rows, args.layer, f"Top {args.k} test crops, {title}", args.out)
+            units_plot.patches_grid(rows, args.layer, f"Top {args.k} test crops, {title}", args.out,
+                                     mean, std)
         else:
             t = units.orientation_tuning(model, args.layer, input_shape=shape, mean=mean, std=std)
             for c in channels:

@@ -39,8 +39,12 @@ def maximize_grid(images, activations, layer: str, title: str, path: str) -> str
     return save_figure(fig, path)
 
 
-def patches_grid(rows_of_patches: dict, layer: str, title: str, path: str) -> str:
-    """One row per channel: its top crops, strongest first, with their activations."""
+def patches_grid(rows_of_patches: dict, layer: str, title: str, path: str, mean=None, std=None) -> str:
+    """One row per channel: its top crops, strongest first, with their activations.
+
+    With the run's ``mean``/``std`` the crops are drawn as pixels on one common [0, 1] scale."""
+    from .adversarial_plot import to_pixels
+
     channels = list(rows_of_patches)
     k = max(len(v) for v in rows_of_patches.values())
     fig = new_figure(1.2 * k + 0.8, 1.3 * len(channels) + 0.6)
@@ -50,7 +54,13 @@ def patches_grid(rows_of_patches: dict, layer: str, title: str, path: str) -> st
             ax = axes[r, c]
             if c < len(rows_of_patches[ch]):
                 p = rows_of_patches[ch][c]
-                _show(ax, p.crop)
+                if mean is None:
+                    _show(ax, p.crop)
+                else:
+                    px = to_pixels(p.crop, mean, std)
+                    ax.imshow(px, cmap="gray" if px.ndim == 2 else None, vmin=0, vmax=1)
+                    ax.set_xticks([])
+                    ax.set_yticks([])
                 ax.set_title(f"{p.activation:.2f}", fontsize=7)
             else:
                 ax.axis("off")
