@@ -149,9 +149,10 @@ def _curve(args) -> int:
         accs = adversarial.accuracy_under_attack(model, x, y, eps, method=args.method, steps=args.steps,
                                                  clip=adversarial.valid_range(info),
                                                  generator=None if args.method == "fgsm" else args.seed)
-        name = f"{info.model or info.model_class} ({path})"
+        name = info.model or info.model_class or str(path)
+        name = name if name not in curves else f"{name} ({path})"
         curves[name] = accs
-        print(name)
+        print(f"{name} ({path})" if str(path) not in name else name)
         for e, a in zip(args.eps_list, accs):
             print(f"  ε = {e:<6g} accuracy {100 * a:6.2f}%  ({n} test images)")
     out = args.out or "adversarial-curve.png"
