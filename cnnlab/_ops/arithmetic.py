@@ -30,16 +30,16 @@ def check_broadcast(op: str, a: np.ndarray, b: np.ndarray) -> None:
 
 
 class _Binary(Function):
-    name = "binary"
+    op_name = "binary"
 
     def forward(self, a, b):
-        check_broadcast(self.name, a, b)
+        check_broadcast(self.op_name, a, b)
         self.shapes = (a.shape, b.shape)
         return self.compute(a, b)
 
 
 class Add(_Binary):
-    name = "add"
+    op_name = "add"
 
     def compute(self, a, b):
         return a + b
@@ -50,7 +50,7 @@ class Add(_Binary):
 
 
 class Sub(_Binary):
-    name = "sub"
+    op_name = "sub"
 
     def compute(self, a, b):
         return a - b
@@ -61,7 +61,7 @@ class Sub(_Binary):
 
 
 class Mul(_Binary):
-    name = "mul"
+    op_name = "mul"
 
     def compute(self, a, b):
         self.save_for_backward(a, b)
@@ -75,7 +75,7 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
-    name = "div"
+    op_name = "div"
 
     def compute(self, a, b):
         self.save_for_backward(a, b)
@@ -89,7 +89,7 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    name = "pow"
+    op_name = "pow"
 
     def compute(self, a, b):
         out = np.power(a, b)
@@ -110,7 +110,7 @@ class Pow(_Binary):
 
 
 class Maximum(_Binary):
-    name = "maximum"
+    op_name = "maximum"
 
     def compute(self, a, b):
         self.save_for_backward(a, b)
@@ -126,7 +126,7 @@ class Maximum(_Binary):
 
 
 class Minimum(_Binary):
-    name = "minimum"
+    op_name = "minimum"
 
     def compute(self, a, b):
         self.save_for_backward(a, b)

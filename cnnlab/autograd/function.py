@@ -68,6 +68,21 @@ class Function:
     def save_for_backward(self, *values: Any) -> None:
         self.saved = values
 
+    # how the node shows itself, as PyTorch's grad_fn does (names: cnnlab/autograd/graph.py)
+    def name(self) -> str:
+        from .graph import node_name
+
+        return node_name(self)
+
+    @property
+    def next_functions(self) -> tuple:
+        from .graph import next_functions
+
+        return next_functions(self)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
     def forward(self, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
@@ -177,4 +192,5 @@ def _accumulate(ctx: Function, input_grads: Sequence, grads: dict[int, np.ndarra
 def _release(ctx: Function) -> None:
     ctx.parents = ()
     ctx.saved = ()
+    ctx.__dict__.pop("label_inputs", None)  # a composite's inputs (graph.label) go with the graph
     ctx.released = True

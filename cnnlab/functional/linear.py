@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._tensor import Tensor
+from ..autograd.graph import label
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -22,8 +23,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: expected input of shape (*, {weight.shape[1]}) for weight of shape "
             f"{tuple(weight.shape)}, got {tuple(input.shape)}"
         )
-    out = input @ weight.T
-    return out + bias if bias is not None else out
+    wt = weight.t()
+    out = input @ wt
+    if bias is None:
+        return out
+    out = out + bias
+    return label(out, "AddmmBackward0", (bias, input, wt)) if input.ndim == 2 else out
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
