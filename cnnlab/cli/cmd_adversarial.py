@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .args import checkpoint_path, nonneg_float, output_file, positive_int
 from .errors import CLIError
 
 
@@ -18,51 +19,26 @@ def _eps_list(text: str) -> list[float]:
     return values
 
 
-def _nonneg_float(text: str) -> float:
-    import argparse
-    import math
-
-    try:
-        v = float(text)
-    except ValueError:
-        v = float("nan")
-    if not math.isfinite(v) or v < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return v
-
-
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return v
-
-
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "adversarial", help="fool a trained classifier with FGSM/PGD; or plot accuracy against ε (--curve)",
         description="ε is in pixel units (intensities in [0, 1]); the attack moves every pixel by at most "
                     "ε and keeps the image valid. INPUT: an image file or test:N / train:N.",
     )
-    p.add_argument("checkpoint", metavar="RUN", help="a run directory or .safetensors checkpoint")
+    p.add_argument("checkpoint", metavar="RUN", type=checkpoint_path, help="a run directory or .safetensors checkpoint")
     p.add_argument("input", metavar="INPUT", nargs="?", help="an image file, or test:N / train:N (not with --curve)")
-    p.add_argument("--eps", type=_nonneg_float, default=0.05, help="L∞ budget in pixel units (default 0.05)")
+    p.add_argument("--eps", type=nonneg_float, default=0.05, help="L∞ budget in pixel units (default 0.05)")
     p.add_argument("--method", choices=["fgsm", "pgd"], default="fgsm", help="attack (default fgsm)")
-    p.add_argument("--steps", type=_positive_int, default=10, help="PGD iterations (default 10)")
+    p.add_argument("--steps", type=positive_int, default=10, help="PGD iterations (default 10)")
     p.add_argument("--seed", type=int, default=0, help="seed of PGD's random start (default 0)")
     p.add_argument("--label", type=int, help="the class whose loss to raise (default: the sample's label, "
                                              "else the predicted class)")
-    p.add_argument("--out", help="PNG to write (default adversarial.png, or adversarial-curve.png with --curve)")
+    p.add_argument("--out", type=output_file, help="PNG to write (default adversarial.png, or adversarial-curve.png with --curve)")
     p.add_argument("--curve", action="store_true", help="test accuracy against ε instead of one example")
-    p.add_argument("--compare", metavar="RUN2", help="with --curve: a second run on the same plot (MLP vs CNN)")
+    p.add_argument("--compare", metavar="RUN2", type=checkpoint_path, help="with --curve: a second run on the same plot (MLP vs CNN)")
     p.add_argument("--eps-list", type=_eps_list, default=[0, 0.01, 0.02, 0.05, 0.1, 0.2],
                    help="with --curve: the ε values (default 0,0.01,0.02,0.05,0.1,0.2)")
-    p.add_argument("--limit", type=_positive_int, default=500, help="with --curve: first N test images (default 500)")
+    p.add_argument("--limit", type=positive_int, default=500, help="with --curve: first N test images (default 500)")
     p.set_defaults(handler=run)
 
 

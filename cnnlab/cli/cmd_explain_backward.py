@@ -6,6 +6,7 @@ of them with ``--no-animate``) and an animated GIF, every number the gradient au
 
 from __future__ import annotations
 
+from .args import nonneg_float, optional_output_file
 from .errors import CLIError
 
 
@@ -19,10 +20,10 @@ def register(subparsers) -> None:
     )
     p.add_argument("--example", choices=["lecture", "edge", "pool", "relu"], default="lecture",
                    help="lecture: 5x5 image, X kernel; edge: 6x6 vertical edge; pool: 2x2 max pooling; relu: 4x4 ReLU")
-    p.add_argument("--gif", default="explain-backward.gif",
+    p.add_argument("--gif", type=optional_output_file, default="explain-backward.gif",
                    help="animated GIF to write (default explain-backward.gif); '' for none")
     p.add_argument("--no-animate", action="store_true", help="print all frames one after the other")
-    p.add_argument("--delay", type=float, default=0.6, help="seconds between terminal frames (default 0.6)")
+    p.add_argument("--delay", type=nonneg_float, default=0.6, help="seconds between terminal frames (default 0.6)")
     p.add_argument("--no-color", action="store_true", help="no ANSI colours (brackets mark the cells)")
     p.set_defaults(handler=run)
 
@@ -37,8 +38,6 @@ def run(args) -> int:
         walks = example_walks(args.example)
     except ValueError as e:
         raise CLIError(str(e)) from None
-    if args.delay < 0:
-        raise CLIError(f"--delay: expected seconds >= 0, got {args.delay}")
     tty = sys.stdout.isatty()
     play(walks, animate=not args.no_animate and tty, delay=args.delay, color=not args.no_color and tty)
     if args.gif:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .args import checkpoint_path, output_file, positive_int
 from .errors import CLIError
 
 
@@ -17,31 +18,19 @@ def _challenges(text: str) -> list[str]:
     return names
 
 
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return v
-
-
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "robustness", help="test accuracy under rotation, scale, shift, occlusion, illumination, clutter",
         description="For each challenge a sweep of strengths (seeded), test accuracy at each; with --compare "
                     "two runs on the same curves (MLP against CNN), plus a strip of example images.",
     )
-    p.add_argument("checkpoint", metavar="RUN", help="a run directory or .safetensors checkpoint")
-    p.add_argument("--compare", metavar="RUN2", help="a second run on the same plots")
+    p.add_argument("checkpoint", metavar="RUN", type=checkpoint_path, help="a run directory or .safetensors checkpoint")
+    p.add_argument("--compare", metavar="RUN2", type=checkpoint_path, help="a second run on the same plots")
     p.add_argument("--challenges", type=_challenges, default=None,
                    help="comma-separated (default all: rotation,scale,translation,occlusion,brightness,contrast,gamma,clutter)")
-    p.add_argument("--limit", type=_positive_int, default=500, help="first N test images (default 500)")
+    p.add_argument("--limit", type=positive_int, default=500, help="first N test images (default 500)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random challenges (default 0)")
-    p.add_argument("--out", default="robustness.png", help="PNG to write (default robustness.png)")
+    p.add_argument("--out", type=output_file, default="robustness.png", help="PNG to write (default robustness.png)")
     p.set_defaults(handler=run)
 
 

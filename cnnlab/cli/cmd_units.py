@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
+from .args import checkpoint_path, output_file, positive_int
 from .errors import CLIError
-
-
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return v
 
 
 def register(subparsers) -> None:
@@ -24,15 +13,15 @@ def register(subparsers) -> None:
                     "(each the unit's receptive field) that excite each channel most; tuning: responses "
                     "to oriented gratings, preferred orientation and selectivity per channel.",
     )
-    p.add_argument("checkpoint", metavar="RUN", help="a run directory or .safetensors checkpoint")
+    p.add_argument("checkpoint", metavar="RUN", type=checkpoint_path, help="a run directory or .safetensors checkpoint")
     p.add_argument("--layer", required=True, help="layer name as in `cnnlab summary` (conv1, conv2, ...)")
     p.add_argument("--method", choices=["maximize", "patches", "tuning"], default="maximize")
-    p.add_argument("--channels", type=_positive_int, default=16, help="first N channels (default 16)")
-    p.add_argument("--steps", type=_positive_int, default=64, help="maximize: gradient steps (default 64)")
-    p.add_argument("--k", type=_positive_int, default=8, help="patches: crops per channel (default 8)")
-    p.add_argument("--limit", type=_positive_int, default=500, help="patches: first N test images (default 500)")
+    p.add_argument("--channels", type=positive_int, default=16, help="first N channels (default 16)")
+    p.add_argument("--steps", type=positive_int, default=64, help="maximize: gradient steps (default 64)")
+    p.add_argument("--k", type=positive_int, default=8, help="patches: crops per channel (default 8)")
+    p.add_argument("--limit", type=positive_int, default=500, help="patches: first N test images (default 500)")
     p.add_argument("--seed", type=int, default=0, help="maximize: seed of the start and jitter (default 0)")
-    p.add_argument("--out", default="units.png", help="PNG to write (default units.png)")
+    p.add_argument("--out", type=output_file, default="units.png", help="PNG to write (default units.png)")
     p.set_defaults(handler=run)
 
 
