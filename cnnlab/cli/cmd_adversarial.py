@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .args import checkpoint_path, nonneg_float, output_file, positive_int
+from .args import checkpoint_path, nonneg_float, nonneg_int, output_file, positive_int
 from .errors import CLIError
 
 
@@ -30,8 +30,8 @@ def register(subparsers) -> None:
     p.add_argument("--eps", type=nonneg_float, default=0.05, help="L∞ budget in pixel units (default 0.05)")
     p.add_argument("--method", choices=["fgsm", "pgd"], default="fgsm", help="attack (default fgsm)")
     p.add_argument("--steps", type=positive_int, default=10, help="PGD iterations (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="seed of PGD's random start (default 0)")
-    p.add_argument("--label", type=int, help="the class whose loss to raise (default: the sample's label, "
+    p.add_argument("--seed", type=nonneg_int, default=0, help="seed of PGD's random start (default 0)")
+    p.add_argument("--label", type=nonneg_int, help="the class whose loss to raise (default: the sample's label, "
                                              "else the predicted class)")
     p.add_argument("--out", type=output_file, help="PNG to write (default adversarial.png, or adversarial-curve.png with --curve)")
     p.add_argument("--curve", action="store_true", help="test accuracy against ε instead of one example")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .args import checkpoint_path, output_file, positive_int
+from .args import checkpoint_path, nonneg_int, output_file, positive_int
 from .errors import CLIError
 
 
@@ -29,7 +29,7 @@ def register(subparsers) -> None:
     p.add_argument("--challenges", type=_challenges, default=None,
                    help="comma-separated (default all: rotation,scale,translation,occlusion,brightness,contrast,gamma,clutter)")
     p.add_argument("--limit", type=positive_int, default=500, help="first N test images (default 500)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random challenges (default 0)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the random challenges (default 0)")
     p.add_argument("--out", type=output_file, default="robustness.png", help="PNG to write (default robustness.png)")
     p.set_defaults(handler=run)
 

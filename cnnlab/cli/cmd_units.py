@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .args import checkpoint_path, output_file, positive_int
+from .args import checkpoint_path, nonneg_int, output_file, positive_int
 from .errors import CLIError
 
 
@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     p.add_argument("--steps", type=positive_int, default=64, help="maximize: gradient steps (default 64)")
     p.add_argument("--k", type=positive_int, default=8, help="patches: crops per channel (default 8)")
     p.add_argument("--limit", type=positive_int, default=500, help="patches: first N test images (default 500)")
-    p.add_argument("--seed", type=int, default=0, help="maximize: seed of the start and jitter (default 0)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="maximize: seed of the start and jitter (default 0)")
     p.add_argument("--out", type=output_file, default="units.png", help="PNG to write (default units.png)")
     p.set_defaults(handler=run)
 
