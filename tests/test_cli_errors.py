@@ -182,6 +182,11 @@ def _bad_values(kind, files, ro) -> list[tuple[str, str]]:
         A.holdout_fraction: [("non-number", "abc"), ("nan", "nan"), ("negative", "-0.1"), ("one", "1"),
                              ("huge", "1.5")],
     }
+    # list-valued types local to one command (cmd_adversarial, cmd_robustness)
+    by_name = {"_eps_list": [("non-number", "abc"), ("negative", "0,-1"), ("empty", ","), ("nan", "0,nan")],
+               "_challenges": [("unknown", "rotation,blur"), ("empty", ",")]}
+    if getattr(kind, "__name__", None) in by_name:
+        return by_name[kind.__name__]
     if kind not in table:
         raise AssertionError(f"no bad values known for argument type {kind!r}: add them here")
     return [(what, v) for what, v in table[kind] if what != "read-only" or isinstance(ro, Path)]
@@ -243,6 +248,17 @@ CASES = {
                   (["attribute", "{run}", "{bomb}", "--out", "{tmp}/a.png"], 2, ["bomb.png"])],
     "errors": [(["errors", "{corrupt_ckpt}"], 2, ["corrupt"]), (["errors", "{run}", "--top", "0"], 2, ["--top"]),
                (["errors", "{run}", "--limit", "50", "--pair", "nosuch,x", "--out", "{tmp}/e"], 2, ["nosuch"])],
+    "adversarial": [(["adversarial", "{run}"], 2, ["INPUT"]),
+                    (["adversarial", "{corrupt_ckpt}", "test:0"], 2, ["corrupt"]),
+                    (["adversarial", "{run}", "test:99999", "--out", "{tmp}/a.png"], 2, ["test:99999"]),
+                    (["adversarial", "{run}", "test:0", "--label", "99", "--out", "{tmp}/a.png"], 2, ["--label"]),
+                    (["adversarial", "{run}", "--curve", "--eps-list", "0,-1"], 2, ["--eps-list"])],
+    "explain-backward": [(["explain-backward", "--example", "nosuch"], 2, ["invalid choice"]),
+                         (["explain-backward", "--gif", "{dir}"], 2, ["--gif"])],
+    "robustness": [(["robustness", "{run}", "--challenges", "blur"], 2, ["--challenges", "blur"]),
+                   (["robustness", "{corrupt_ckpt}"], 2, ["corrupt"])],
+    "units": [(["units", "{run}", "--layer", "nosuch", "--out", "{tmp}/u.png"], 2, ["--layer", "nosuch"]),
+              (["units", "{run}"], 2, ["--layer"]), (["units", "{corrupt_ckpt}", "--layer", "conv1"], 2, ["corrupt"])],
     "data": [(["data"], 2, ["required"]), (["data", "install", "nosuch"], 2, ["unknown dataset 'nosuch'"])],
     "datasets": [(["datasets", "--root", "{file}"], 2, ["--root", "a file"])],
     "demo": [(["demo", "--epochs", "0"], 2, ["--epochs"]), (["demo", "--limit-train", "-5"], 2, ["--limit-train"]),

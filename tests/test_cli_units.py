@@ -1,0 +1,47 @@
+"""``cnnlab units`` on a tiny trained run: the three methods print what the library computes."""
+
+import re
+
+import numpy as np
+import pytest
+
+from cnnlab import datasets, inspect, units
+from cnnlab.cli import main
+from cnnlab.train.recipe import apply_preprocess
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("units") / "run"
+    assert main(["train", "mnist-cnn", "--data", "fashion-mnist", "--out", str(out), "--limit-train", "128",
+                 "--limit-test", "40", "--epochs", "1", "--no-progress"]) == 0
+    return out
+
+
+def test_patches_print_the_library_top_activations(tiny_run, tmp_path, capsys):
+    png = tmp_path / "p.png"
+    assert main(["units", str(tiny_run), "--layer", "conv2", "--method", "patches", "--channels", "2", "--k", "3",
+                 "--limit", "50", "--out", str(png)]) == 0
+    out = capsys.readouterr().out
+    shown = [float(v) for v in re.search(r"channel   1: top activations (.*)", out).group(1).split(", ")]
+    model, info = inspect.load_run(tiny_run)
+    x = apply_preprocess(np.asarray(datasets.create("fashion-mnist", train=False).data[:50]), info.preprocess_dict)
+    expect = [p.activation for p in units.top_patches(model, x, "conv2", 1, k=3)]
+    np.testing.assert_allclose(shown, expect, atol=0.006)
+    assert png.stat().st_size > 1000
+
+
+def test_maximize_and_tuning_run(tiny_run, tmp_path, capsys):
+    assert main(["units", str(tiny_run), "--layer", "conv1", "--channels", "2", "--steps", "8",
+                 "--out", str(tmp_path / "m.png")]) == 0
+    rows = re.findall(r"activation\s+(\S+) ->\s+(\S+)", capsys.readouterr().out)
+    assert len(rows) == 2 and all(float(b) > float(a) for a, b in rows)
+    assert main(["units", str(tiny_run), "--layer", "conv1", "--method", "tuning", "--channels", "3",
+                 "--out", str(tmp_path / "t.png")]) == 0
+    assert len(re.findall(r"preferred\s+\d+°  OSI \d\.\d\d", capsys.readouterr().out)) == 3
+
+
+def test_bad_layer_is_one_line(tiny_run, capsys):
+    assert main(["units", str(tiny_run), "--layer", "conv9"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--layer" in err and "conv9" in err and "conv1" in err
