@@ -28,6 +28,7 @@ def test_missing_extra_is_one_line_naming_it(module, extra, monkeypatch, capsys)
 
     def build_parser():
         parser = argparse.ArgumentParser(prog="cnnlab")
+        parser.add_argument("--debug", action="store_true")  # as the real parser has
         sub = parser.add_subparsers(dest="command")
         sub.add_parser("demo-cmd").set_defaults(handler=handler)
         return parser

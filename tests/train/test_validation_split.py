@@ -102,6 +102,6 @@ def test_val_split_zero_trains_on_everything_and_bad_fractions_are_refused(tmp_p
     for bad in ("1", "-0.1", "1.5"):
         assert main([*args, "--val-split", bad, "--out", str(tmp_path / "bad")]) == 2
         err = capsys.readouterr().err
-        assert f"--val-split must be a fraction in [0, 1), got {float(bad)}" in err and len(err.splitlines()) == 1
+        assert f"--val-split: expected a fraction >= 0 and < 1, got '{bad}'" in err and len(err.splitlines()) == 1
     assert main([*args, "--val-split", "0.001", "--out", str(tmp_path / "tiny")]) == 2
     assert "leaves no validation sample" in capsys.readouterr().err
