@@ -1,4 +1,4 @@
-"""The zoo's architectures written independently in torch, for tests/test_models.py and tests/test_summary.py."""
+"""The zoo's architectures written independently in torch, for tests/models/test_models.py and tests/summarize/test_summary.py."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ import cnnlab.functional as F
 from cnnlab import inspect, models
 from cnnlab.checkpoint import save_checkpoint
 
-ROOT = Path(__file__).resolve().parents[1] / "cnnlab"
+ROOT = Path(__file__).resolve().parents[2] / "cnnlab"
 
 
 # ------------------------------------------------------------------ trace vs torch

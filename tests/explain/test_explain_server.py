@@ -36,7 +36,7 @@ from cnnlab.explain.errors import ExplainError
 from cnnlab.explain.service import Explainer, TraceStore
 from test_explain_browser import browser, server  # noqa: F401  (fixtures: the page in Chromium)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _dataset(n=20):
