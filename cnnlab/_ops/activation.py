@@ -12,6 +12,7 @@ from ..autograd.function import Function
 
 
 class ReLU(Function):
+    saves = ((-1, None),)  # torch saves the output
     def forward(self, x):
         mask = x > 0
         self.save_for_backward(mask)
@@ -23,6 +24,7 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    saves = ((0, None),)
     def forward(self, x, negative_slope=0.01):
         mask = x > 0
         self.save_for_backward(mask)
@@ -35,6 +37,7 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
+    saves = ((0, None),)
     def forward(self, x, alpha=1.0):
         mask = x > 0
         expm1 = np.expm1(np.minimum(x, 0))
@@ -48,6 +51,7 @@ class ELU(Function):
 
 
 class Sigmoid(Function):
+    saves = ((-1, None),)
     def forward(self, x):
         # Split by sign so exp never overflows: σ(x) = e^x / (1 + e^x) for x < 0.
         e = np.exp(-np.abs(x))
@@ -61,6 +65,7 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    saves = ((-1, None),)
     def forward(self, x):
         out = np.tanh(x)
         self.save_for_backward(out)
@@ -72,6 +77,7 @@ class Tanh(Function):
 
 
 class Softmax(Function):
+    saves = ((-1, None),)
     def forward(self, x, dim=-1):
         shifted = x - x.max(axis=dim, keepdims=True)  # stable for large logits
         e = np.exp(shifted)
@@ -86,6 +92,7 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    saves = ((-1, None),)
     def forward(self, x, dim=-1):
         shifted = x - x.max(axis=dim, keepdims=True)
         out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))

@@ -40,6 +40,7 @@ class _Binary(Function):
 
 class Add(_Binary):
     name = "add"
+    saves = ()
 
     def compute(self, a, b):
         return a + b
@@ -51,6 +52,7 @@ class Add(_Binary):
 
 class Sub(_Binary):
     name = "sub"
+    saves = ()
 
     def compute(self, a, b):
         return a - b
@@ -62,6 +64,7 @@ class Sub(_Binary):
 
 class Mul(_Binary):
     name = "mul"
+    saves = ((0, (1,)), (1, (0,)))  # as torch: each operand only for the other's gradient
 
     def compute(self, a, b):
         self.save_for_backward(a, b)
@@ -76,6 +79,7 @@ class Mul(_Binary):
 
 class Div(_Binary):
     name = "div"
+    saves = ((0, (1,)), (1, None))
 
     def compute(self, a, b):
         self.save_for_backward(a, b)
@@ -90,6 +94,7 @@ class Div(_Binary):
 
 class Pow(_Binary):
     name = "pow"
+    saves = ((0, None), (1, None), (-1, None))
 
     def compute(self, a, b):
         out = np.power(a, b)
@@ -109,8 +114,15 @@ class Pow(_Binary):
         return ga, gb
 
 
+class PowScalar(Pow):
+    """``tensor ** number``: torch saves only the base."""
+
+    saves = ((0, None),)
+
+
 class Maximum(_Binary):
     name = "maximum"
+    saves = ((0, None), (1, None))
 
     def compute(self, a, b):
         self.save_for_backward(a, b)
@@ -127,6 +139,7 @@ class Maximum(_Binary):
 
 class Minimum(_Binary):
     name = "minimum"
+    saves = ((0, None), (1, None))
 
     def compute(self, a, b):
         self.save_for_backward(a, b)
@@ -141,6 +154,7 @@ class Minimum(_Binary):
 
 
 class MatMul(Function):
+    saves = ((0, (1,)), (1, (0,)))
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both arguments need at least 1 dimension, got {a.shape} and {b.shape}")

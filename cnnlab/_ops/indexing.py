@@ -15,6 +15,8 @@ def _is_basic_index(index) -> bool:
 
 
 class GetItem(Function):
+    saves = ()
+    is_view = True  # basic slicing gives a view, as torch; integer/boolean arrays copy
     def forward(self, a, index=None):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
         try:
@@ -31,7 +33,33 @@ class GetItem(Function):
         return g
 
 
+class SetItem(Function):
+    """``t[index] = value`` recorded in the graph: ``t`` with ``value`` written at ``index``."""
+
+    saves = ()
+
+    def forward(self, a, value, index=None):
+        self.index, self.value_shape = index, value.shape
+        out = a.copy()
+        try:
+            out[index] = value
+        except (IndexError, ValueError) as e:
+            raise IndexError(f"setitem: {e} (tensor of shape {tuple(a.shape)})") from None
+        return out
+
+    def backward(self, grad):
+        ga = gv = None
+        if self.needs_input_grad[0]:
+            ga = grad.copy()
+            ga[self.index] = 0
+        if self.needs_input_grad[1]:
+            picked = grad[self.index] if _is_basic_index(self.index) else np.asarray(grad[self.index])
+            gv = unbroadcast(picked, self.value_shape) if picked.shape != self.value_shape else picked.copy()
+        return ga, gv
+
+
 class Cat(Function):
+    saves = ()
     def forward(self, *arrays, dim=0):
         first = arrays[0]
         for i, a in enumerate(arrays[1:], 1):
@@ -51,6 +79,7 @@ class Cat(Function):
 
 
 class Stack(Function):
+    saves = ()
     def forward(self, *arrays, dim=0):
         shapes = {a.shape for a in arrays}
         if len(shapes) > 1:
@@ -63,6 +92,7 @@ class Stack(Function):
 
 
 class Where(Function):
+    saves = ((0, None),)
     def forward(self, condition, a, b):
         self.save_for_backward(condition)
         self.shapes = (a.shape, b.shape)

@@ -8,6 +8,7 @@ from ..autograd.function import Function
 
 
 class Neg(Function):
+    saves = ()
     def forward(self, a):
         return -a
 
@@ -16,6 +17,7 @@ class Neg(Function):
 
 
 class Exp(Function):
+    saves = ((-1, None),)
     def forward(self, a):
         out = np.exp(a)
         self.save_for_backward(out)
@@ -27,6 +29,7 @@ class Exp(Function):
 
 
 class Log(Function):
+    saves = ((0, None),)
     def forward(self, a):
         self.save_for_backward(a)
         return np.log(a)
@@ -37,6 +40,7 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    saves = ((-1, None),)
     def forward(self, a):
         out = np.sqrt(a)
         self.save_for_backward(out)
@@ -48,6 +52,7 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    saves = ((0, None),)
     def forward(self, a):
         self.save_for_backward(a)
         return np.abs(a)
@@ -58,6 +63,7 @@ class Abs(Function):
 
 
 class Clamp(Function):
+    saves = ((0, None),)
     def forward(self, a, min=None, max=None):
         # Gradient flows where the input is inside [min, max], bounds included (as torch).
         mask = np.ones(a.shape, dtype=bool)
@@ -75,6 +81,7 @@ class Clamp(Function):
 
 class Cast(Function):
     """``Tensor.to(dtype)``; the gradient is cast back to the source dtype."""
+    saves = ()
 
     def forward(self, a, dtype=None):
         self.source = a.dtype
