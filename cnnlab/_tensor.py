@@ -27,7 +27,7 @@ from ._ops import indexing as ix
 from ._ops import reduction as rd
 from ._ops import shape as sh
 from ._ops import unary as un
-from .autograd.function import register_tensor_type, run_backward
+from .autograd.function import register_tensor_type, run_backward, stale_message
 from .autograd.grad_mode import is_grad_enabled
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
@@ -323,9 +323,10 @@ class Tensor:
         """
         if is_grad_enabled() and (self.requires_grad or any(_needs_grad(o) for o in others)):
             self._check_recordable(name)
-            old = Tensor._wrap(self._data)
-            old._vc, old._ctx, old.requires_grad = self._vc, self._ctx, self.requires_grad
-            old._graph_epoch = self._graph_epoch
+            # the previous value, kept apart: an op on it may save it for its backward, as
+            # torch keeps the original of an in-place op's input
+            old = Tensor._wrap(self._data.copy())
+            old._ctx, old.requires_grad = self._ctx, self.requires_grad
             result = recorded(old)
             self._write(name, result._data)
             self._vc[0] += 1
@@ -342,7 +343,15 @@ class Tensor:
         self._vc[0] += 1
         return self
 
+    def _bump_version(self) -> None:
+        """Count a change made through ``detach().numpy()`` (optimizers call this after each
+        update, so, as in torch, a graph that saved a parameter refuses to backward after
+        ``step()``)."""
+        self._vc[0] += 1
+
     def _check_recordable(self, name: str) -> None:
+        if self._ctx is not None and self._vc[1] != self._graph_epoch:
+            raise RuntimeError(stale_message(name))
         if self.requires_grad and self._ctx is None:
             raise RuntimeError(
                 f"{name}: a leaf Variable that requires grad is being used in an in-place "

@@ -112,7 +112,7 @@ class Function:
         if record:
             for t in tensors:
                 if t._ctx is not None and t._vc[1] != t._graph_epoch:
-                    raise RuntimeError(_stale_message(cls.__name__))
+                    raise RuntimeError(stale_message(cls.__name__))
             ctx.parents = tensors
             ctx.edges = tuple(
                 t._ctx if t._ctx is not None else (t if t.requires_grad else None) for t in tensors
@@ -151,7 +151,7 @@ def _saved_versions(ctx: Function, tensors: tuple, result: "Tensor") -> tuple:
     return tuple(entries)
 
 
-def _stale_message(op: str) -> str:
+def stale_message(op: str) -> str:
     return (
         f"{op}: an input was changed by an in-place operation recorded in the graph through "
         "another tensor sharing its memory (a view or its base), after it was made; its graph "
@@ -214,7 +214,7 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
             "the first time if you need to backward twice."
         )
     if start is not None and root._vc[1] != root._graph_epoch:
-        raise RuntimeError(_stale_message("backward"))
+        raise RuntimeError(stale_message("backward"))
     if start is None:
         start = root
     grads: dict[int, np.ndarray] = {id(start): grad}
