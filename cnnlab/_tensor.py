@@ -680,6 +680,12 @@ class Tensor:
 
     def __setitem__(self, index, value):
         index = _index_arg(index)
+        if self.requires_grad and self._ctx is None and is_grad_enabled() and ix.is_basic_index(index):
+            # torch writes through a view (select/slice, then copy_): its error says so
+            raise RuntimeError(
+                "setitem: a view of a leaf Variable that requires grad is being used in an "
+                "in-place operation"
+            )
 
         def value_now():
             if not self._data.flags.writeable:

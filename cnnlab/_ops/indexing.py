@@ -8,7 +8,7 @@ from ..autograd.function import Function
 from .arithmetic import unbroadcast
 
 
-def _is_basic_index(index) -> bool:
+def is_basic_index(index) -> bool:
     """True when ``index`` only slices (no integer/boolean arrays), so no element repeats."""
     items = index if isinstance(index, tuple) else (index,)
     return all(isinstance(i, (slice, int, np.integer, type(None), type(Ellipsis))) for i in items)
@@ -20,13 +20,13 @@ class GetItem(Function):
     def forward(self, a, index=None):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
         try:
-            return np.array(a[index], copy=True) if not _is_basic_index(index) else a[index]
+            return np.array(a[index], copy=True) if not is_basic_index(index) else a[index]
         except IndexError as e:
             raise IndexError(f"index: {e} (tensor of shape {tuple(a.shape)})") from None
 
     def backward(self, grad):
         g = np.zeros(self.shape, dtype=grad.dtype)
-        if _is_basic_index(self.index):
+        if is_basic_index(self.index):
             g[self.index] = grad
         else:  # fancy indexing may pick an element twice: accumulate
             np.add.at(g, self.index, grad)
@@ -53,7 +53,7 @@ class SetItem(Function):
             ga = grad.copy()
             ga[self.index] = 0
         if self.needs_input_grad[1]:
-            picked = grad[self.index] if _is_basic_index(self.index) else np.asarray(grad[self.index])
+            picked = grad[self.index] if is_basic_index(self.index) else np.asarray(grad[self.index])
             gv = unbroadcast(picked, self.value_shape) if picked.shape != self.value_shape else picked.copy()
         return ga, gv
 
