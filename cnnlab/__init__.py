@@ -37,4 +37,5 @@ from . import functional, nn, optim, utils  # noqa: E402
 from . import datasets, transforms  # noqa: E402
 from . import models  # noqa: E402
 from . import checkpoint, train  # noqa: E402
+from . import onnx  # noqa: E402  (needs the `onnx` extra only when export/load run)
 from .summarize import conv_output_size, summary  # noqa: E402  (package is `summarize` so `summary` is the function)

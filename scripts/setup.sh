@@ -18,9 +18,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c "import cnnlab, torch, fastapi, playwright" >/dev/null 2>&1 || [ "${CNNLAB_REINSTALL:-0}" = 1 ]; then
+if ! python3 -c "import cnnlab, torch, fastapi, playwright, onnx, onnxruntime" >/dev/null 2>&1 || [ "${CNNLAB_REINSTALL:-0}" = 1 ]; then
   echo "setup: installing cnnlab with its extras (pip)"
-  python3 -m pip install -q --disable-pip-version-check -e ".[all,dev]"
+  python3 -m pip install -q --disable-pip-version-check -e ".[all,dev,onnx]"
 else
   python3 -m pip install -q --disable-pip-version-check --no-deps -e . >/dev/null
 fi

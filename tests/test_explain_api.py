@@ -86,7 +86,7 @@ def _infer(client, body):
 
 def test_page_and_static_files_are_served(mnist):
     r = mnist.client.get("/")
-    assert r.status_code == 200 and "<script src=\"/static/app.js\">" in r.text
+    assert r.status_code == 200 and "<script type=\"module\" src=\"/static/app.js\">" in r.text
     for name, ctype in (("app.js", "javascript"), ("style.css", "text/css")):
         r = mnist.client.get(f"/static/{name}")
         assert r.status_code == 200 and ctype in r.headers["content-type"]

@@ -17,22 +17,37 @@ Routes (all JSON except the page and its static files):
 ``GET /api/run``            training curves and confusion matrix of the run, if any
 ==========================  =============================================================
 
-Every refusal is a 4xx with ``{"error": "..."}``; an unexpected failure is a 500 with a short
-JSON message and never a stack trace. The checkpoint is fixed when the app is created: no
-request can name a file to load.
+Every refusal is a 4xx with ``{"error": "..."}``: a JSON body over 1 MiB is a 413, one nested
+deeper than 8 levels, with ``NaN``/``Infinity``, or not JSON at all is a 400, before any parsing
+that could recurse. Only a bug in the explainer is a 500: it is logged with its traceback (logger
+``cnnlab.explain``) and answered with a short JSON message, never the stack trace. The checkpoint
+is fixed when the app is created: no request can name a file to load.
+
+Requests may carry ``X-Client-Id`` (1–64 letters, digits, ``-``, ``_``; the page sends one per
+tab): the server keeps each client's recent traces apart (see
+:class:`~cnnlab.explain.service.TraceStore`); without it a client is known by its address.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the `Request` annotations at runtime.
 
 import json
+import logging
+import re
 from pathlib import Path
+
+import numpy as np
 
 from .errors import ExplainError
 from .images import MAX_UPLOAD_BYTES
-from .service import Explainer
+from .service import ANONYMOUS, Explainer
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_JSON_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 8     # the deepest valid body, {"pixels": [C][H][W]}, has 4 levels
+MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+log = logging.getLogger("cnnlab.explain")
 
 
 async def _read_body(request, limit: int) -> bytes:
@@ -50,6 +65,66 @@ async def _read_body(request, limit: int) -> bytes:
             raise ExplainError(f"the request body is larger than the limit of {limit:,} bytes", 413)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def json_depth(raw: bytes) -> int:
+    """How deeply arrays and objects nest in the JSON text ``raw``, without parsing it.
+
+    Strings are blanked first (a bracket inside one does not count); then the depth is the
+    largest running sum of openings minus closings. Linear in the length, no recursion.
+    """
+    b = np.frombuffer(_JSON_STRING.sub(b'""', raw), np.uint8)
+    step = (b == ord("[")).astype(np.int32) + (b == ord("{")) - (b == ord("]")) - (b == ord("}"))
+    return int(np.cumsum(step).max(initial=0))
+
+
+def _refuse_constant(name):
+    raise ExplainError(f"the request body contains `{name}`, which is not JSON; send finite numbers")
+
+
+def parse_json_body(raw: bytes):
+    """A request body as JSON, with its depth bounded; every failure is a 400 that says why."""
+    depth = json_depth(raw)
+    if depth > MAX_JSON_DEPTH:
+        raise ExplainError(f"the JSON body is nested {depth:,} levels deep; the limit is {MAX_JSON_DEPTH}")
+    try:
+        return json.loads(raw.decode("utf-8") if raw else "null", parse_constant=_refuse_constant)
+    except ExplainError:          # NaN or Infinity, from _refuse_constant
+        raise
+    except UnicodeDecodeError:
+        raise ExplainError("the request body is not valid JSON: it is not UTF-8 text") from None
+    except (ValueError, RecursionError) as e:
+        raise ExplainError(f"the request body is not valid JSON: {e}") from None
+
+
+def client_key(request) -> str:
+    """Who is asking: the page's ``X-Client-Id``, else the caller's address."""
+    cid = request.headers.get("x-client-id")
+    if cid is not None:
+        if not _CLIENT_ID.fullmatch(cid):
+            raise ExplainError(f"the X-Client-Id header must be 1-64 letters, digits, '-' or '_', got {cid[:40]!r}")
+        return "id:" + cid
+    return f"address:{request.client.host}" if request.client else ANONYMOUS
+
+
+def _static_files(directory):
+    """Starlette's StaticFiles with the page's MIME types fixed rather than taken from the system.
+
+    A browser runs an ES module only if it comes with a JavaScript MIME type, and Python's
+    ``mimetypes`` also reads the machine's tables (on Windows the registry may say ``text/plain``
+    for ``.js``).
+    """
+    from fastapi.staticfiles import StaticFiles
+
+    class PageFiles(StaticFiles):
+        def file_response(self, full_path, stat_result, scope, status_code=200):
+            response = super().file_response(full_path, stat_result, scope, status_code)
+            media = MEDIA_TYPES.get(Path(full_path).suffix)
+            if media and "content-type" in response.headers:
+                response.headers["content-type"] = f"{media}; charset=utf-8"
+            return response
+
+    return PageFiles(directory=directory)
 
 
 def create_app(model, meta=None, dataset=None, *, input_shape=None, classes=None, normalize=None,
@@ -70,7 +145,6 @@ def create_app(model, meta=None, dataset=None, *, input_shape=None, classes=None
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import FileResponse, JSONResponse
-    from fastapi.staticfiles import StaticFiles
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -93,14 +167,16 @@ def create_app(model, meta=None, dataset=None, *, input_shape=None, classes=None
         return JSONResponse({"error": "; ".join(msgs) or "invalid request"}, status_code=422)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request, exc):  # a bug: say so briefly, never send the traceback
-        return JSONResponse({"error": f"internal error ({type(exc).__name__})"}, status_code=500)
+    async def _unexpected(request, exc):  # a bug: log it in full, answer briefly, never send the traceback
+        log.error("explainer bug on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse({"error": f"internal error ({type(exc).__name__}): a bug in the explainer, "
+                                      "logged by the server; the request itself may be fine"}, status_code=500)
 
     @app.get("/", include_in_schema=False)
     def index():
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", _static_files(STATIC_DIR), name="static")
 
     def q(request, name, default=None, required=False):
         value = request.query_params.get(name, default)
@@ -118,15 +194,13 @@ def create_app(model, meta=None, dataset=None, *, input_shape=None, classes=None
 
     @app.post("/api/infer")
     async def infer(request: Request):
-        raw = await _read_body(request, MAX_JSON_BYTES)
-        try:
-            body = json.loads(raw or b"null")
-        except (ValueError, UnicodeDecodeError):
-            raise ExplainError("the request body is not valid JSON") from None
-        return await run_in_threadpool(ex.infer, body)
+        client = client_key(request)
+        body = parse_json_body(await _read_body(request, MAX_JSON_BYTES))
+        return await run_in_threadpool(ex.infer, body, client)
 
     @app.post("/api/upload")
     async def upload(request: Request):
+        client = client_key(request)
         raw = await _read_body(request, max_upload_bytes + 64 * 1024)
         ctype = request.headers.get("content-type", "")
         if ctype.startswith("multipart/form-data"):
@@ -141,16 +215,16 @@ def create_app(model, meta=None, dataset=None, *, input_shape=None, classes=None
             data = await f.read()
         else:
             data = raw  # a raw image body (Content-Type: image/png) works too
-        return await run_in_threadpool(ex.upload, data, max_upload_bytes)
+        return await run_in_threadpool(ex.upload, data, max_upload_bytes, client)
 
     @app.get("/api/detail")
     def detail(request: Request):
         return ex.detail(q(request, "input_id", required=True), q(request, "layer", required=True),
-                         q(request, "channel", 0), q(request, "y", 0), q(request, "x", 0))
+                         q(request, "channel", 0), q(request, "y", 0), q(request, "x", 0), client_key(request))
 
     @app.get("/api/softmax")
     def softmax(request: Request):
-        return ex.softmax(q(request, "input_id", required=True))
+        return ex.softmax(q(request, "input_id", required=True), client_key(request))
 
     @app.get("/api/filters")
     def filters(request: Request):
@@ -158,7 +232,7 @@ def create_app(model, meta=None, dataset=None, *, input_shape=None, classes=None
 
     @app.get("/api/shift")
     def shift(request: Request):
-        return ex.shift_sweep(q(request, "input_id", required=True), q(request, "max_shift", 6))
+        return ex.shift_sweep(q(request, "input_id", required=True), q(request, "max_shift", 6), client_key(request))
 
     @app.get("/api/run")
     def run_info():

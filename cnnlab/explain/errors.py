@@ -1,4 +1,9 @@
-"""The one error type of the explainer: a message for the user and the HTTP status to send."""
+"""The one error type of the explainer: a message for the user and the HTTP status to send.
+
+A request that the explainer cannot serve because of what it asked is an :class:`ExplainError`
+(a 4xx). Anything else that escapes a route is a bug in the explainer; the app logs it with its
+traceback and answers a short 500 (see ``app.py``).
+"""
 
 
 class ExplainError(ValueError):

@@ -13,6 +13,8 @@ Example:
 from __future__ import annotations
 
 import base64
+import threading
+from collections import Counter, OrderedDict
 
 import numpy as np
 
@@ -21,6 +23,7 @@ from .errors import ExplainError
 from .inference import Engine
 
 MAX_SHIFT = 16
+ANONYMOUS = "anonymous"
 
 
 def encode_array(a: np.ndarray) -> dict:
@@ -86,6 +89,93 @@ def _shift(x: np.ndarray, dx: int, dy: int) -> np.ndarray:
     return out
 
 
+class TraceStore:
+    """The traces the server remembers, so that later requests can name an input by its id.
+
+    Each client (the page sends ``X-Client-Id``, one per tab; other callers are keyed by their
+    address) keeps its ``per_client`` most recently used traces whatever the other clients do,
+    for the ``max_clients`` clients seen most recently. Every other trace stays while the arrays
+    of all traces fit in ``max_bytes``, least recently used dropped first. With the defaults, 64
+    clients at once (the tests run 50) never lose their current input: a detail request for it
+    cannot meet "unknown input_id", however many inputs the others run. Held traces are never
+    dropped for the budget, so memory peaks at about ``max_bytes`` plus ``max_clients ×
+    per_client`` traces (256 traces: 50 MB for mnist-cnn).
+
+    Args:
+        max_bytes: the arrays of all traces kept (a trace of mnist-cnn is ~0.2 MB); traces that no
+            client holds are dropped, least recent first, to stay within it.
+        per_client: traces each client holds (the page needs 2: the current and the shifted input).
+        max_clients: clients whose traces are held; the least recent one is forgotten beyond it.
+    """
+
+    def __init__(self, max_bytes: int = 128 * 1024 * 1024, per_client: int = 4, max_clients: int = 64):
+        self.max_bytes, self.per_client, self.max_clients = max_bytes, per_client, max_clients
+        self._traces: OrderedDict[str, object] = OrderedDict()   # input_id → Trace, least recent first
+        self._sizes: dict[str, int] = {}
+        self._bytes = 0
+        self._clients: OrderedDict[str, list[str]] = OrderedDict()  # client → its recent ids, newest last
+        self._held: Counter = Counter()                             # input_id → clients holding it
+        self._lock = threading.Lock()
+
+    def __len__(self):
+        return len(self._traces)
+
+    def put(self, trace, client: str = ANONYMOUS):
+        """Remember ``trace`` (a :class:`~cnnlab.explain.inference.Trace`) as used by ``client``."""
+        key = trace.input_id
+        with self._lock:
+            if key not in self._traces:
+                size = trace.input.nbytes + sum(r.input.nbytes + r.output.nbytes for r in trace.layers)
+                self._sizes[key] = size
+                self._bytes += size
+            self._traces[key] = trace
+            self._traces.move_to_end(key)
+            self._use(client, key)
+            self._evict()
+        return trace
+
+    def get(self, input_id, client: str = ANONYMOUS):
+        """The trace of ``input_id``; a 404 that says what to do when it is not (or no longer) here."""
+        key = str(input_id)
+        with self._lock:
+            trace = self._traces.get(key)
+            if trace is not None:
+                self._traces.move_to_end(key)
+                self._use(client, key)
+        if trace is None:
+            raise ExplainError(
+                f"unknown input_id {key[:40]!r}: this server holds no trace with that id (it was never run here, "
+                f"the server restarted, or it was dropped: a client keeps its {self.per_client} most recent inputs). "
+                "Run the input again with POST /api/infer (or /api/upload) and use the input_id it returns", 404)
+        return trace
+
+    def _use(self, client, key):
+        recent = self._clients.pop(client, [])
+        if key in recent:
+            recent.remove(key)
+        else:
+            self._held[key] += 1
+        recent.append(key)
+        while len(recent) > self.per_client:
+            self._release(recent.pop(0))
+        self._clients[client] = recent
+        while len(self._clients) > self.max_clients:
+            for old in self._clients.popitem(last=False)[1]:
+                self._release(old)
+
+    def _release(self, key):
+        self._held[key] -= 1
+        if self._held[key] <= 0:
+            del self._held[key]
+
+    def _evict(self):
+        for key in [k for k in self._traces if k not in self._held]:   # least recent first
+            if self._bytes <= self.max_bytes:
+                break
+            del self._traces[key]
+            self._bytes -= self._sizes.pop(key)
+
+
 class Explainer:
     """The explainer's answers for one model.
 
@@ -97,10 +187,14 @@ class Explainer:
         classes: class names; default the dataset's, then ``meta["classes"]``, then "0".."K-1".
         normalize: optional ``(mean, std)`` the model was trained with.
         run: optional training record ``{"curves": {...}, "confusion": [[...]], "note": str}``.
+        traces: where traces are kept between requests (default: a :class:`TraceStore`).
+
+    Methods that run or name an input take ``client``, the key under which the trace store
+    holds that client's recent inputs (``app.py`` passes the page's ``X-Client-Id``).
     """
 
     def __init__(self, model, meta=None, dataset=None, input_shape=None, classes=None,
-                 normalize=None, run=None):
+                 normalize=None, run=None, traces: TraceStore | None = None):
         self.meta = dict(meta or {})
         normalize = normalize if normalize is not None else self.meta.get("normalize")
         self.normalize = normalize
@@ -113,6 +207,7 @@ class Explainer:
             raise ValueError("Explainer: give input_shape (C, H, W), a meta['input_shape'] or a dataset")
         self.input_shape = tuple(int(s) for s in input_shape)
         self.engine = Engine(model, self.input_shape)
+        self.traces = traces if traces is not None else TraceStore()
         self.dataset = DatasetView(dataset, self.input_shape, normalize) if dataset is not None else None
         blank = self.engine.run(np.zeros(self.input_shape, np.float32))
         n_out = blank.logits.size
@@ -159,7 +254,7 @@ class Explainer:
         return self.classes[k] if 0 <= k < len(self.classes) else str(k)
 
     # ------------------------------------------------------------- inference
-    def input_from_request(self, body: dict) -> tuple[np.ndarray, dict]:
+    def input_from_request(self, body: dict, client: str = ANONYMOUS) -> tuple[np.ndarray, dict]:
         """The model input a JSON request names: a sample, drawn pixels, or a known input_id."""
         if not isinstance(body, dict):
             raise ExplainError("the request body must be a JSON object")
@@ -180,7 +275,9 @@ class Explainer:
             x = self._pixels(body["pixels"])
             info = {"source": "pixels"}
         else:
-            x = self.engine.get(body["input_id"]).input
+            if not isinstance(body["input_id"], str):
+                raise ExplainError(f"`input_id` must be a string from an earlier answer, got {body['input_id']!r:.40}")
+            x = self.traces.get(body["input_id"], client).input
             info = {"source": "input_id"}
         shift = body.get("shift")
         if shift is not None:
@@ -197,9 +294,10 @@ class Explainer:
         """Drawn pixels in [0, 1], (H, W) for grayscale or (C, H, W), at the model's size."""
         C, H, W = self.input_shape
         try:
-            arr = np.asarray(pixels, dtype=np.float32)
-        except (TypeError, ValueError):
-            raise ExplainError("`pixels` must be a rectangular array of numbers") from None
+            with np.errstate(over="ignore"):   # a value beyond float32 becomes inf, refused below
+                arr = np.asarray(pixels, dtype=np.float32)
+        except (TypeError, ValueError, OverflowError):   # OverflowError: an integer beyond float range
+            raise ExplainError("`pixels` must be a rectangular array of numbers in [0, 1]") from None
         if arr.ndim == 2 and C == 1:
             arr = arr[None]
         if arr.shape != (C, H, W):
@@ -208,12 +306,12 @@ class Explainer:
             raise ExplainError("`pixels` values must be finite numbers in [0, 1]")
         return images.apply_normalize(arr, self.normalize).astype(np.float32)
 
-    def infer(self, body: dict) -> dict:
-        x, info = self.input_from_request(body)
-        return self.trace_json(x, info)
+    def infer(self, body: dict, client: str = ANONYMOUS) -> dict:
+        x, info = self.input_from_request(body, client)
+        return self.trace_json(x, info, client)
 
-    def trace_json(self, x: np.ndarray, info: dict | None = None) -> dict:
-        trace = self.engine.run(x)
+    def trace_json(self, x: np.ndarray, info: dict | None = None, client: str = ANONYMOUS) -> dict:
+        trace = self.traces.put(self.engine.run(x), client)
         probs = trace.probabilities
         return {
             "input_id": trace.input_id, "input": encode_array(trace.input), **(info or {}),
@@ -223,18 +321,18 @@ class Explainer:
             "predicted": int(np.argmax(probs)), "predicted_name": self.classes[int(np.argmax(probs))],
         }
 
-    def upload(self, data: bytes, max_bytes: int = images.MAX_UPLOAD_BYTES) -> dict:
+    def upload(self, data: bytes, max_bytes: int = images.MAX_UPLOAD_BYTES, client: str = ANONYMOUS) -> dict:
         """Decode (with the size and bomb checks), fit to the input shape, and run an upload."""
         img = images.decode_upload(data, max_bytes=max_bytes)
         x, steps = images.to_model_input(img, self.input_shape, self._dark_background(), self.normalize)
-        return self.trace_json(x, {"source": "upload", "steps": steps})
+        return self.trace_json(x, {"source": "upload", "steps": steps}, client)
 
     # ---------------------------------------------------------------- details
-    def detail(self, input_id, layer, channel=0, y=0, x=0) -> dict:
-        return details.detail(self.engine.get(input_id), layer, channel, y, x)
+    def detail(self, input_id, layer, channel=0, y=0, x=0, client: str = ANONYMOUS) -> dict:
+        return details.detail(self.traces.get(input_id, client), layer, channel, y, x)
 
-    def softmax(self, input_id) -> dict:
-        return details.softmax_detail(self.engine.get(input_id), self.classes)
+    def softmax(self, input_id, client: str = ANONYMOUS) -> dict:
+        return details.softmax_detail(self.traces.get(input_id, client), self.classes)
 
     def filters(self, layer=None) -> dict:
         """The kernels of a conv layer (default: the first), as arrays per output channel."""
@@ -254,12 +352,12 @@ class Explainer:
         return {"layer": d["index"], "name": d["name"], "extra": d["extra"], "weights": encode_array(w),
                 "rgb": bool(w.shape[1] == 3), "conv_layers": [c["index"] for c in convs]}
 
-    def shift_sweep(self, input_id, max_shift=6) -> dict:
+    def shift_sweep(self, input_id, max_shift=6, client: str = ANONYMOUS) -> dict:
         """Class probabilities for the input shifted by −k..k pixels horizontally and vertically."""
         k = details._int_arg(max_shift, "max_shift")
         if not 1 <= k <= MAX_SHIFT:
             raise ExplainError(f"`max_shift` must be in 1..{MAX_SHIFT}, got {k}")
-        x = self.engine.get(input_id).input
+        x = self.traces.get(input_id, client).input
         shifts = list(range(-k, k + 1))
         xs = [_shift(x, s, 0) for s in shifts] + [_shift(x, 0, s) for s in shifts]
         probs = self.engine.predict_batch(np.stack(xs))
