@@ -74,7 +74,7 @@ class Function:
 
     needs_input_grad: tuple[bool, ...]
     parents: tuple["Tensor", ...]
-    edges: tuple[Any, ...]  # per input: the Function that made it, the leaf Tensor, or None
+    edges: list[Any]  # per input: the Function that made it, the leaf Tensor, or None
     saved: tuple[Any, ...]
     released: bool = False
     # Which tensors backward reads, as torch saves them: ``(index, condition)`` pairs, index
@@ -110,15 +110,20 @@ class Function:
         if cls.is_view and np.may_share_memory(out, tensors[0]._data):
             _mark_view(result, tensors[0])
         if record:
+            edges = []
             for t in tensors:
-                if t._ctx is not None and t._vc[1] != t._graph_epoch:
+                made_by = t._ctx
+                if made_by is None:
+                    edges.append(t if t.requires_grad else None)
+                elif t._vc[1] != t._graph_epoch:
                     raise RuntimeError(stale_message(cls.__name__))
+                else:
+                    edges.append(made_by)
             ctx.parents = tensors
-            ctx.edges = tuple(
-                t._ctx if t._ctx is not None else (t if t.requires_grad else None) for t in tensors
-            )
+            ctx.edges = edges
             result._ctx = ctx
-            ctx.versions = _saved_versions(ctx, tensors, result)
+            if cls.saves != ():
+                ctx.versions = _saved_versions(ctx, tensors, result)
         return result
 
 
@@ -273,7 +278,7 @@ def _accumulate(ctx: Function, input_grads: Sequence, grads: dict[int, np.ndarra
 
 def _release(ctx: Function) -> None:
     ctx.parents = ()
-    ctx.edges = ()
+    ctx.edges = []
     ctx.saved = ()
     ctx.versions = ()
     ctx.released = True
