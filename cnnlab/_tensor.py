@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ._args import softmax_dim
-from ._dtype import DEFAULT_FLOAT, to_numpy_dtype
+from ._dtype import DEFAULT_FLOAT, to_numpy_dtype, torch_name
 from ._ops import activation as act
 from ._ops import arithmetic as ar
 from ._ops import indexing as ix
@@ -378,8 +378,8 @@ class Tensor:
         value = np.asarray(value)
         if value.dtype != self._data.dtype and not np.can_cast(value.dtype, self._data.dtype, "same_kind"):
             raise RuntimeError(
-                f"{name}: result type {_dtype_name(value.dtype)} can't be cast to the desired "
-                f"output type {_dtype_name(self._data.dtype)}"
+                f"{name}: result type {torch_name(value.dtype)} can't be cast to the desired "
+                f"output type {torch_name(self._data.dtype)}"
             )
         try:
             np.copyto(self._data, value, casting="unsafe")
@@ -731,15 +731,6 @@ def _needs_grad(value) -> bool:
     return isinstance(value, Tensor) and value.requires_grad
 
 
-def _dtype_name(dtype: np.dtype) -> str:
-    """torch's name of a dtype, for error messages ("Float", "Long", ...)."""
-    return _TORCH_NAMES.get(np.dtype(dtype).name, str(dtype))
-
-
-_TORCH_NAMES = {
-    "float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-    "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-}
 
 
 def _shape_arg(shape: Sequence) -> tuple[int, ...]:

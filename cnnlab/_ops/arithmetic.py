@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import result_type
 from ..autograd.function import Function
 
 
@@ -35,6 +36,9 @@ class _Binary(Function):
     def forward(self, a, b):
         check_broadcast(self.name, a, b)
         self.shapes = (a.shape, b.shape)
+        if a.dtype != b.dtype:  # torch's promotion, not NumPy's (int64 + float32 is float32)
+            dtype = result_type(a, b)
+            a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
         return self.compute(a, b)
 
 

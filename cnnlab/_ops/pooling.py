@@ -93,7 +93,8 @@ class MaxPool2dOp(Function):
     saves = ((0, None),)  # as torch: the input (and the indices)
     def forward(self, x, kernel=(2, 2), stride=(2, 2), pad=(0, 0), dilation=(1, 1), ceil_mode=False, indices_out=None):
         (ho, wo), extra = _geometry(x.shape, kernel, stride, pad, dilation, ceil_mode)
-        xp = _padded(x, pad, extra, -np.inf)
+        lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min  # integers: as torch
+        xp = _padded(x, pad, extra, lowest)
         kh, kw = kernel
         read = _offset_reader(xp, kernel, stride, dilation, (ho, wo), _phase_split(kernel, stride))
         out = read(0).copy(order="K")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import float_result
 from ..autograd.function import Function
 
 
@@ -19,6 +20,7 @@ class Neg(Function):
 class Exp(Function):
     saves = ((-1, None),)
     def forward(self, a):
+        a = a.astype(float_result(a.dtype), copy=False)  # ints give float32, as torch
         out = np.exp(a)
         self.save_for_backward(out)
         return out
@@ -31,6 +33,7 @@ class Exp(Function):
 class Log(Function):
     saves = ((0, None),)
     def forward(self, a):
+        a = a.astype(float_result(a.dtype), copy=False)  # ints give float32, as torch
         self.save_for_backward(a)
         return np.log(a)
 
@@ -42,6 +45,7 @@ class Log(Function):
 class Sqrt(Function):
     saves = ((-1, None),)
     def forward(self, a):
+        a = a.astype(float_result(a.dtype), copy=False)  # ints give float32, as torch
         out = np.sqrt(a)
         self.save_for_backward(out)
         return out
