@@ -356,3 +356,36 @@ def test_in_place_on_view_of_non_leaf_matches_torch_for_the_view():
         return v
 
     assert_same(program, X, must_raise=False)
+
+
+# -------------------------------------------- where cnnlab once refused what torch accepts
+def test_max_pooling_on_integers_follows_torch():
+    x = np.random.default_rng(0).integers(-50, 50, (1, 2, 5, 5))
+    for dtype in (np.int64, np.int32, np.uint8):
+        a = np.abs(x).astype(dtype) if dtype == np.uint8 else x.astype(dtype)
+        ours = nn.MaxPool2d(2, padding=1)(cnnlab.from_numpy(a.copy()))
+        theirs = torch.nn.MaxPool2d(2, padding=1)(torch.from_numpy(a.copy()))
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_batch_norm_training_on_an_empty_batch_follows_torch():
+    ours, theirs = nn.BatchNorm2d(2), torch.nn.BatchNorm2d(2)
+    x = cnnlab.zeros(0, 2, 3, 3, requires_grad=True)
+    tx = torch.zeros(0, 2, 3, 3, requires_grad=True)
+    ours(x).sum().backward()
+    theirs(tx).sum().backward()
+    assert x.grad.shape == tuple(tx.grad.shape)
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        np.testing.assert_array_equal(getattr(ours, name).numpy(), getattr(theirs, name).numpy())
+    np.testing.assert_array_equal(ours.weight.grad.numpy(), theirs.weight.grad.numpy())
+    with pytest.raises(ValueError, match="more than 1 value per channel"):  # exactly one: refused by both
+        ours(cnnlab.zeros(1, 2, 1, 1))
+
+
+def test_sgd_with_nan_learning_rate_is_a_documented_difference():
+    """torch accepts lr=nan and its first step makes every parameter NaN; cnnlab refuses it
+    (cnnlab/optim/sgd.py docstring, docs/design/autograd-semantics.md)."""
+    torch.optim.SGD([torch.nn.Parameter(torch.ones(2))], lr=float("nan"))  # torch: accepted
+    with pytest.raises(ValueError, match="Invalid learning rate: nan"):
+        optim.SGD([nn.Parameter(cnnlab.ones(2))], lr=float("nan"))

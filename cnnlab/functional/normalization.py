@@ -117,7 +117,11 @@ def batch_norm(
                 f"batch_norm: mixed dtype: input is {torch_name(input.dtype)} ({input.dtype}) but "
                 f"`{name}` is {torch_name(t.dtype)} ({t.dtype}); all inputs must share one dtype"
             )
-    if training and input.numel() // max(channels, 1) <= 1:
+    if input.numel() == 0:  # as torch: an empty batch gives an empty output, statistics unchanged
+        shape = (1, channels) + (1,) * (input.ndim - 2)
+        out = input * (1.0 if weight is None else weight.reshape(shape))
+        return out if bias is None else out + bias.reshape(shape)
+    if training and input.numel() // max(channels, 1) == 1:
         raise ValueError(
             f"batch_norm: expected more than 1 value per channel when training, got input of shape {tuple(input.shape)}"
         )
