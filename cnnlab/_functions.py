@@ -15,8 +15,9 @@ def _tensors(seq, op: str) -> list[Tensor]:
     return [t if isinstance(t, Tensor) else Tensor(t) for t in seq]
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
-    """Concatenate tensors along an existing ``dim``."""
+def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Concatenate tensors along an existing ``dim`` (``axis=`` is an alias, as in torch)."""
+    dim = dim if axis is None else axis
     ts = _tensors(tensors, "cat")
     return ix.Cat.apply(*ts, dim=dim % ts[0].ndim)
 
@@ -24,8 +25,9 @@ def cat(tensors, dim: int = 0) -> Tensor:
 concat = concatenate = cat
 
 
-def stack(tensors, dim: int = 0) -> Tensor:
-    """Join tensors of the same shape along a new ``dim``."""
+def stack(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors of the same shape along a new ``dim`` (``axis=`` is an alias)."""
+    dim = dim if axis is None else axis
     ts = _tensors(tensors, "stack")
     return ix.Stack.apply(*ts, dim=dim % (ts[0].ndim + 1))
 
@@ -53,20 +55,24 @@ def _method(name):
 
 
 exp, log, sqrt, abs, clamp, clip = (_method(n) for n in ("exp", "log", "sqrt", "abs", "clamp", "clip"))
+sin, cos, sinh, cosh = (_method(n) for n in ("sin", "cos", "sinh", "cosh"))
+swapaxes, swapdims = _method("swapaxes"), _method("swapdims")
 sum, mean, var, std, amax, amin = (_method(n) for n in ("sum", "mean", "var", "std", "amax", "amin"))
 argmax, argmin, reshape, flatten = (_method(n) for n in ("argmax", "argmin", "reshape", "flatten"))
+all, any = _method("all"), _method("any")
+sort, argsort, topk = _method("sort"), _method("argsort"), _method("topk")
 transpose, permute, squeeze, unsqueeze = (_method(n) for n in ("transpose", "permute", "squeeze", "unsqueeze"))
 relu, sigmoid, tanh, softmax, log_softmax = (_method(n) for n in ("relu", "sigmoid", "tanh", "softmax", "log_softmax"))
 eq, ne, lt, le, gt, ge = (_method(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
 t, numel = _method("t"), _method("numel")
 
 
-def max(input: Tensor, dim=None, keepdim=False):
-    return input.max(dim, keepdim)
+def max(input: Tensor, *args, **kwargs):
+    return input.max(*args, **kwargs)
 
 
-def min(input: Tensor, dim=None, keepdim=False):
-    return input.min(dim, keepdim)
+def min(input: Tensor, *args, **kwargs):
+    return input.min(*args, **kwargs)
 
 
 def maximum(input: Tensor, other) -> Tensor:
@@ -94,3 +100,35 @@ def equal(a: Tensor, b: Tensor) -> bool:
 
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-D tensors, as ``torch.meshgrid``.
+
+    Args:
+        tensors: 1-D tensors (or one list of them) of lengths ``n1, n2, ...``.
+        indexing: ``"ij"`` (default, as torch): outputs have shape ``(n1, n2, ...)``;
+            ``"xy"``: the first two dims are swapped, as NumPy's default.
+
+    Differentiable: each output is a broadcast of its input, so its gradient sums back.
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    ts = _tensors(tensors, "meshgrid")
+    for i, t in enumerate(ts):
+        if t.ndim > 1:
+            raise ValueError(f"meshgrid: expected 0-d or 1-d tensors, tensor {i} has shape {t.shape}")
+    ts = [t.reshape(-1) for t in ts]
+    if indexing == "xy" and len(ts) >= 2:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(len(t) for t in ts)
+    grids = []
+    for i, t in enumerate(ts):
+        view = [1] * len(ts)
+        view[i] = shape[i]
+        grids.append(t.reshape(*view).expand(*shape))
+    if indexing == "xy" and len(grids) >= 2:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)

@@ -14,23 +14,30 @@ checks that nothing else touches them.
 
 from __future__ import annotations
 
-from collections import namedtuple
+import functools
 from typing import Any, Sequence
 
 import numpy as np
 
 from ._args import softmax_dim
-from ._dtype import DEFAULT_FLOAT, to_numpy_dtype, torch_name
+from ._device import CPU, check_device, device, dtype_of_to
+from ._dtype import DEFAULT_FLOAT, as_dtype, dtype, to_numpy_dtype, torch_name
+from ._size import Size
 from ._ops import activation as act
 from ._ops import arithmetic as ar
 from ._ops import indexing as ix
 from ._ops import reduction as rd
+from ._ops import selection as sel
 from ._ops import shape as sh
+from ._ops import tiling as tl
+from ._ops import trig
 from ._ops import unary as un
 from .autograd.function import register_tensor_type, run_backward, stale_message
 from .autograd.grad_mode import is_grad_enabled
 
-MaxResult = namedtuple("MaxResult", ["values", "indices"])
+from . import return_types
+
+SortResult, TopKResult = return_types.sort, return_types.topk
 
 
 def _to_array(data: Any, dtype=None) -> np.ndarray:
@@ -65,6 +72,21 @@ def as_tensor_like(value: Any, reference: "Tensor | None") -> "Tensor":
     if arr.dtype == np.float64:
         arr = arr.astype(DEFAULT_FLOAT)
     return Tensor._wrap(arr)
+
+
+def _numpy_names(method):
+    """Accept NumPy's ``axis=`` / ``keepdims=`` as aliases of ``dim=`` / ``keepdim=``, as torch does."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        for alias, name in (("axis", "dim"), ("keepdims", "keepdim")):
+            if alias in kwargs:
+                if name in kwargs:
+                    raise TypeError(f"{method.__name__}(): got both {name}= and its alias {alias}=")
+                kwargs[name] = kwargs.pop(alias)
+        return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Tensor:
@@ -136,20 +158,24 @@ class Tensor:
         return self._vc[0]
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(self._data.shape)
+    def shape(self) -> Size:
+        return tuple.__new__(Size, self._data.shape)  # NumPy's shape is already a tuple of ints
 
     @property
     def ndim(self) -> int:
         return self._data.ndim
 
     @property
-    def dtype(self) -> np.dtype:
-        return self._data.dtype
+    def dtype(self) -> dtype:
+        return as_dtype(self._data.dtype)
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device:
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     @property
     def is_leaf(self) -> bool:
@@ -164,7 +190,8 @@ class Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def size(self, dim: int | None = None):
-        return self.shape if dim is None else self.shape[dim]
+        """The shape as a ``cnnlab.Size``, or its length along ``dim``."""
+        return self.shape if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
         return self.ndim
@@ -178,13 +205,21 @@ class Tensor:
         return self.shape[0]
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(")
-        extras = []
-        if self._data.dtype not in (np.float32, np.int64, np.bool_):
-            extras.append(f"dtype=cnnlab.{self._data.dtype}")
-        if self.requires_grad:
-            extras.append("requires_grad=True" if self._ctx is None else f"grad_fn=<{type(self._ctx).__name__}Backward>")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        from ._printing import tensor_repr
+
+        grad_fn = None if self._ctx is None else self._ctx.name()
+        return tensor_repr(self._data, repr(self.dtype), self.requires_grad, grad_fn)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.3f}"`` formats a one-element tensor as its number, as in PyTorch."""
+        if self._data.ndim == 0 or (spec and self._data.size == 1):
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError(
+                f"unsupported format string {spec!r} for a tensor of shape {tuple(self.shape)}; "
+                "only one-element tensors format as numbers (use .item() or .tolist())"
+            )
+        return repr(self)
 
     # ------------------------------------------------------------- conversions
     def numpy(self) -> np.ndarray:
@@ -221,19 +256,14 @@ class Tensor:
         return self if self._data.flags.c_contiguous else sh.Contiguous.apply(self)
 
     def to(self, *args, **kwargs) -> "Tensor":
-        """Accepts a device ("cpu") and/or a dtype, as ``torch.Tensor.to``."""
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str) or getattr(a, "type", None) == "cpu":
-                if str(a) not in ("cpu",) and not str(a).startswith("cpu"):
-                    raise ValueError(f"to(): cnnlab runs on the CPU only, got device {a!r}")
-            elif a is not None:
-                dtype = a
-        device = kwargs.get("device")
-        if device is not None and not str(device).startswith("cpu"):
-            raise ValueError(f"to(): cnnlab runs on the CPU only, got device {device!r}")
+        """Cast to a dtype and/or "move" to a device, as ``torch.Tensor.to``.
+
+        cnnlab computes on the CPU: ``to("cpu")`` and ``to(device)`` for a CPU device return
+        the tensor itself; another device ("cuda", "mps") raises one clear error.
+        ``to(other)`` takes ``other``'s dtype.
+        """
+        args = tuple(a.dtype if isinstance(a, Tensor) else a for a in args)
+        dtype = dtype_of_to(args, kwargs, "to()")
         if dtype is None or to_numpy_dtype(dtype) == self._data.dtype:
             return self
         return un.Cast.apply(self, dtype=to_numpy_dtype(dtype))
@@ -259,6 +289,10 @@ class Tensor:
     def cpu(self) -> "Tensor":
         return self
 
+    def cuda(self, device=None, non_blocking: bool = False) -> "Tensor":
+        check_device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}", "cuda()")
+        return self
+
     def __float__(self):
         return float(self.item())
 
@@ -267,6 +301,15 @@ class Tensor:
 
     def __bool__(self):
         return bool(self.item())
+
+    def __index__(self):
+        """A one-element integer (or bool) tensor used as a Python index: ``classes[labels[j]]``."""
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError(
+                f"only integer tensors of a single element can be converted to an index, got a "
+                f"{self._data.dtype} tensor of shape {self.shape}"
+            )
+        return int(self._data.reshape(()))
 
     def __array__(self, dtype=None, copy=None):
         return self._data if dtype is None else self._data.astype(dtype)
@@ -436,6 +479,30 @@ class Tensor:
         noise = Tensor._wrap(default_generator().uniform(a, b, self.shape).astype(self.dtype))
         return self._modify("uniform_", lambda: noise._data, lambda old: _replaced(old, noise))
 
+    def _become(self, out: "Tensor", op: str) -> "Tensor":
+        """Make this tensor hold ``out``, computed from it, in place (``F.relu(x, inplace=True)``).
+
+        Its memory is overwritten, so views see the new values, and its version is bumped, as
+        in PyTorch. When a graph is recorded this tensor takes ``out``'s node; that node's
+        edge already points at the op that made the old value, so backward still reaches it.
+        """
+        recording = is_grad_enabled() and out._ctx is not None
+        if recording or (self.requires_grad and is_grad_enabled()):
+            self._check_recordable(op)
+        self._write(op, out._data)
+        self._vc[0] += 1
+        if recording:
+            self._vc[1] += 1  # views made earlier no longer match their graphs
+            ctx = out._ctx
+            # As torch's in-place activations: the node keeps the result (this tensor), not
+            # the overwritten input, which its backward must then not read.
+            assert not any(isinstance(v, np.ndarray) and np.may_share_memory(v, self._data) for v in ctx.saved), op
+            ctx.versions = ((-1, self._vc, self._vc[0]),) + tuple(
+                e for e in ctx.versions if e[1] is not self._vc
+            )
+            self._ctx, self.requires_grad, self._graph_epoch = ctx, True, self._vc[1]
+        return self
+
     def __iadd__(self, other):
         return self.add_(other)
 
@@ -503,6 +570,18 @@ class Tensor:
     def sqrt(self):
         return un.Sqrt.apply(self)
 
+    def sin(self):
+        return trig.Sin.apply(self)
+
+    def cos(self):
+        return trig.Cos.apply(self)
+
+    def sinh(self):
+        return trig.Sinh.apply(self)
+
+    def cosh(self):
+        return trig.Cosh.apply(self)
+
     def clamp(self, min=None, max=None):
         return un.Clamp.apply(self, min=min, max=max)
 
@@ -523,9 +602,11 @@ class Tensor:
     def tanh(self):
         return act.Tanh.apply(self)
 
+    @_numpy_names
     def softmax(self, dim):
         return act.Softmax.apply(self, dim=softmax_dim(dim, self.shape, "softmax"))
 
+    @_numpy_names
     def log_softmax(self, dim):
         return act.LogSoftmax.apply(self, dim=softmax_dim(dim, self.shape, "log_softmax"))
 
@@ -569,23 +650,64 @@ class Tensor:
     def allclose(self, other, rtol=1e-5, atol=1e-8) -> bool:
         return bool(np.allclose(self._data, _raw(other), rtol=rtol, atol=atol))
 
+    @_numpy_names
     def argmax(self, dim=None, keepdim=False):
         if dim is None:
             return Tensor._wrap(np.asarray(np.argmax(self._data), dtype=np.int64))
         return Tensor._wrap(np.argmax(self._data, axis=dim, keepdims=keepdim).astype(np.int64))
 
+    @_numpy_names
     def argmin(self, dim=None, keepdim=False):
         if dim is None:
             return Tensor._wrap(np.asarray(np.argmin(self._data), dtype=np.int64))
         return Tensor._wrap(np.argmin(self._data, axis=dim, keepdims=keepdim).astype(np.int64))
 
+    @_numpy_names
+    def all(self, dim=None, keepdim=False):
+        axes = None if dim is None else rd.normalize_dims(dim, self.ndim, "all")
+        return Tensor._wrap(np.all(self._data, axis=axes, keepdims=keepdim))
+
+    @_numpy_names
+    def any(self, dim=None, keepdim=False):
+        axes = None if dim is None else rd.normalize_dims(dim, self.ndim, "any")
+        return Tensor._wrap(np.any(self._data, axis=axes, keepdims=keepdim))
+
+    def _pick(self, indices: np.ndarray, dim: int) -> "Tensor":
+        return sel.TakeAlongDim.apply(self, indices=indices, dim=dim)
+
+    @_numpy_names
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """Sorted values along ``dim`` and their indices; equal values keep their order."""
+        if self.ndim == 0:
+            return SortResult(self.clone(), Tensor._wrap(np.array(0, dtype=np.int64)))
+        (axis,) = rd.normalize_dims(dim, self.ndim, "sort")
+        order = sel.sort_indices(self._data, axis, descending)
+        return SortResult(_named(self._pick(order, axis), "SortBackward0"), Tensor._wrap(order.astype(np.int64)))
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "Tensor":
+        return self.sort(dim, descending, stable).indices
+
+    @_numpy_names
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        """The ``k`` largest (or smallest) values along ``dim``, largest first, and their indices."""
+        axis = rd.normalize_dims(dim, self.ndim, "topk")[0] if self.ndim else 0
+        size = self.shape[axis] if self.ndim else 1
+        if not 0 <= k <= size:
+            raise ValueError(f"topk: k={k} is out of range for dim {dim} of size {size} (shape {self.shape})")
+        if self.ndim == 0:
+            return TopKResult(self.clone(), Tensor._wrap(np.array(0, dtype=np.int64)))
+        order = np.take(sel.sort_indices(self._data, axis, descending=largest), np.arange(k), axis=axis)
+        return TopKResult(_named(self._pick(order, axis), "TopkBackward0"), Tensor._wrap(order.astype(np.int64)))
+
     # ------------------------------------------------------------- reductions
+    @_numpy_names
     def sum(self, dim=None, keepdim=False, dtype=None):
         x = self.to(dtype) if dtype is not None else self
         if x.dtype.kind in "biu":
             return Tensor._wrap(np.sum(x._data, axis=rd.normalize_dims(dim, x.ndim, "sum"), keepdims=keepdim))
         return rd.Sum.apply(x, axes=rd.normalize_dims(dim, x.ndim, "sum"), keepdim=keepdim)
 
+    @_numpy_names
     def mean(self, dim=None, keepdim=False):
         if self.dtype.kind != "f":
             raise RuntimeError(f"mean(): needs a floating point tensor, got dtype {self.dtype}")
@@ -600,25 +722,31 @@ class Tensor:
         values = rd.MaxAlongDim.apply(self, dim=axis, keepdim=keepdim, minimum=minimum)
         fn = np.argmin if minimum else np.argmax
         indices = Tensor._wrap(fn(self._data, axis=axis, keepdims=keepdim).astype(np.int64))
-        return MaxResult(values, indices)
+        return (return_types.min if minimum else return_types.max)(values, indices)
 
+    @_numpy_names
     def max(self, dim=None, keepdim=False):
         return self._extreme(dim, keepdim, False, "max")
 
+    @_numpy_names
     def min(self, dim=None, keepdim=False):
         return self._extreme(dim, keepdim, True, "min")
 
+    @_numpy_names
     def amax(self, dim=None, keepdim=False):
         return rd.AMax.apply(self, axes=rd.normalize_dims(dim, self.ndim, "amax"), keepdim=keepdim)
 
+    @_numpy_names
     def amin(self, dim=None, keepdim=False):
         return rd.AMax.apply(self, axes=rd.normalize_dims(dim, self.ndim, "amin"), keepdim=keepdim, minimum=True)
 
+    @_numpy_names
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
         return rd.Var.apply(self, axes=rd.normalize_dims(dim, self.ndim, "var"), correction=correction, keepdim=keepdim)
 
+    @_numpy_names
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
@@ -651,19 +779,35 @@ class Tensor:
         order = list(range(self.ndim))
         d0, d1 = dim0 % self.ndim, dim1 % self.ndim
         order[d0], order[d1] = order[d1], order[d0]
-        return sh.Permute.apply(self, dims=tuple(order))
+        return _named(sh.Permute.apply(self, dims=tuple(order)), "TransposeBackward0")
+
+    swapaxes = swapdims = transpose
+
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes[i]`` times along dim ``i`` (extra leading sizes add dims)."""
+        sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(
+                f"repeat(): expected at least {self.ndim} repeat counts (one per dim of shape "
+                f"{self.shape}), got {sizes}"
+            )
+        if any(n < 0 for n in sizes):
+            raise ValueError(f"repeat(): repeat counts must be non-negative, got {sizes}")
+        return tl.Repeat.apply(self, repeats=sizes)
 
     def t(self):
         if self.ndim > 2:
             raise ValueError(f"t(): expects a tensor with <= 2 dimensions, got {self.ndim}")
-        return self.T if self.ndim == 2 else self
+        return _named(self.T, "TBackward0") if self.ndim == 2 else self
 
+    @_numpy_names
     def squeeze(self, dim=None):
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
         dims = rd.normalize_dims(dim, self.ndim, "squeeze")
         return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
 
+    @_numpy_names
     def unsqueeze(self, dim):
         d = dim % (self.ndim + 1)
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
@@ -716,6 +860,13 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
     return Tensor._wrap(array)
+
+
+def _named(out: "Tensor", name: str) -> "Tensor":
+    """Give ``out``'s node the name PyTorch shows for the method that made it (``t()``...)."""
+    if out._ctx is not None:
+        out._ctx.label = name
+    return out
 
 
 def _raw(value):

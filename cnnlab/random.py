@@ -37,3 +37,50 @@ def get_rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     _generator.bit_generator.state = state
+
+
+class Generator:
+    """A private random stream, as ``torch.Generator``: pass it as ``generator=`` to
+    ``random_split``, ``DataLoader``, samplers and the random creators so one part of a program
+    is reproducible on its own, whatever else draws from the global generator.
+
+    Args:
+        device: "cpu" (the only device cnnlab has).
+
+    Example:
+        >>> g = cnnlab.Generator().manual_seed(42)
+        >>> train, val = random_split(dataset, [0.8, 0.2], generator=g)
+    """
+
+    def __init__(self, device="cpu"):
+        from ._device import check_device
+
+        check_device(device, "Generator")
+        self._seed = 67280421310721  # PyTorch's default seed of a new generator
+        self.numpy_generator = np.random.default_rng(self._seed)
+
+    @property
+    def device(self):
+        from ._device import CPU
+
+        return CPU
+
+    def manual_seed(self, seed: int) -> "Generator":
+        self._seed = int(seed)
+        # reseed in place: a sampler or loader holding this stream follows the new seed
+        self.numpy_generator.bit_generator.state = np.random.default_rng(self._seed).bit_generator.state
+        return self
+
+    def seed(self) -> int:
+        """Reseed from the operating system's entropy; returns the new seed."""
+        return self.manual_seed(int(np.random.SeedSequence().entropy % (2**63))).initial_seed()
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> dict:
+        return self.numpy_generator.bit_generator.state
+
+    def set_state(self, state: dict) -> "Generator":
+        self.numpy_generator.bit_generator.state = state
+        return self

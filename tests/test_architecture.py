@@ -33,7 +33,8 @@ LAYERS = (
     ("functional", ("cnnlab.functional",)),
     ("nn", ("cnnlab.nn",)),
 )
-LEAVES = ("cnnlab._args", "cnnlab._dtype", "cnnlab.random")
+LEAVES = ("cnnlab._args", "cnnlab._dtype", "cnnlab.random", "cnnlab._device", "cnnlab._size", "cnnlab._printing",
+          "cnnlab.return_types")
 PRIVATE_OK = ("cnnlab._tensor", "cnnlab._ops", "cnnlab.autograd")  # may use _data / _wrap
 PRIVATE_NAMES = ("_data", "_wrap")
 

@@ -365,7 +365,7 @@ def test_max_pooling_on_integers_follows_torch():
         a = np.abs(x).astype(dtype) if dtype == np.uint8 else x.astype(dtype)
         ours = nn.MaxPool2d(2, padding=1)(cnnlab.from_numpy(a.copy()))
         theirs = torch.nn.MaxPool2d(2, padding=1)(torch.from_numpy(a.copy()))
-        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        assert str(ours.numpy().dtype) == str(theirs.dtype).replace("torch.", "")
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 

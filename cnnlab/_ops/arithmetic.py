@@ -31,10 +31,10 @@ def check_broadcast(op: str, a: np.ndarray, b: np.ndarray) -> None:
 
 
 class _Binary(Function):
-    name = "binary"
+    op_name = "binary"
 
     def forward(self, a, b):
-        check_broadcast(self.name, a, b)
+        check_broadcast(self.op_name, a, b)
         self.shapes = (a.shape, b.shape)
         if a.dtype != b.dtype:  # torch's promotion, not NumPy's (int64 + float32 is float32)
             dtype = result_type(a, b)
@@ -43,7 +43,7 @@ class _Binary(Function):
 
 
 class Add(_Binary):
-    name = "add"
+    op_name = "add"
     saves = ()
 
     def compute(self, a, b):
@@ -55,7 +55,7 @@ class Add(_Binary):
 
 
 class Sub(_Binary):
-    name = "sub"
+    op_name = "sub"
     saves = ()
 
     def compute(self, a, b):
@@ -67,7 +67,7 @@ class Sub(_Binary):
 
 
 class Mul(_Binary):
-    name = "mul"
+    op_name = "mul"
     saves = ((0, (1,)), (1, (0,)))  # as torch: each operand only for the other's gradient
 
     def compute(self, a, b):
@@ -82,7 +82,7 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
-    name = "div"
+    op_name = "div"
     saves = ((0, (1,)), (1, None))
 
     def compute(self, a, b):
@@ -97,7 +97,7 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    name = "pow"
+    op_name = "pow"
     saves = ((0, None), (1, None), (-1, None))
 
     def compute(self, a, b):
@@ -125,7 +125,7 @@ class PowScalar(Pow):
 
 
 class Maximum(_Binary):
-    name = "maximum"
+    op_name = "maximum"
     saves = ((0, None), (1, None))
 
     def compute(self, a, b):
@@ -142,7 +142,7 @@ class Maximum(_Binary):
 
 
 class Minimum(_Binary):
-    name = "minimum"
+    op_name = "minimum"
     saves = ((0, None), (1, None))
 
     def compute(self, a, b):

@@ -60,7 +60,7 @@ class AMax(Function):
     def forward(self, a, axes=(), keepdim=False, minimum=False):
         out = (np.min if minimum else np.max)(a, axis=axes, keepdims=True)
         self.save_for_backward(a, out)
-        self.axes, self.keepdim = axes, keepdim
+        self.shape, self.axes, self.keepdim = a.shape, axes, keepdim  # shape: for graph.node_name
         return out if keepdim else np.squeeze(out, axis=axes)
 
     def backward(self, grad):

@@ -87,6 +87,21 @@ class Function:
     def save_for_backward(self, *values: Any) -> None:
         self.saved = values
 
+    # how the node shows itself, as PyTorch's grad_fn does (names: cnnlab/autograd/graph.py)
+    def name(self) -> str:
+        from .graph import node_name
+
+        return node_name(self)
+
+    @property
+    def next_functions(self) -> tuple:
+        from .graph import next_functions
+
+        return next_functions(self)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
     def forward(self, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
@@ -184,7 +199,9 @@ def _check_versions(ctx: Function) -> None:
 
 
 def _node_name(ctx: Function) -> str:
-    return f"{type(ctx).__name__}Backward"
+    from .graph import node_name  # torch's names (MulBackward0); only on the error path
+
+    return node_name(ctx)
 
 
 def _topological_order(root: Any) -> list[Any]:
@@ -281,5 +298,6 @@ def _release(ctx: Function) -> None:
     ctx.edges = []
     ctx.saved = ()
     ctx.versions = ()
+    ctx.__dict__.pop("label_inputs", None)  # a composite's inputs (graph.label) go with the graph
     ctx.released = True
     ctx.__dict__.pop("retained_by", None)

@@ -13,7 +13,7 @@ import importlib
 import pkgutil
 import sys
 
-from .errors import CLIError
+from .errors import CLIError, missing_module_message
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
         result = args.handler(args)
     except CLIError as e:
         print(f"cnnlab {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as e:
+        message = missing_module_message(e)
+        if message is None:
+            raise
+        print(f"cnnlab {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

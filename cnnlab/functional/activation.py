@@ -12,18 +12,25 @@ from .linear import check_same_dtype, linear
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """ReLU(x) = max(0, x), element-wise. ``inplace`` is accepted for PyTorch compatibility."""
-    return ReLU.apply(input)
+    """ReLU(x) = max(0, x), element-wise.
+
+    ``inplace=True`` writes the result into ``input`` and returns it, as PyTorch does (refused
+    for a leaf tensor that requires grad).
+    """
+    out = ReLU.apply(input)
+    return input._become(out, "relu(inplace=True)") if inplace else out
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """LeakyReLU(x) = x if x > 0 else negative_slope * x (the lecture's max(0.1x, x) is slope 0.1)."""
-    return LeakyReLU.apply(input, negative_slope=negative_slope)
+    out = LeakyReLU.apply(input, negative_slope=negative_slope)
+    return input._become(out, "leaky_relu(inplace=True)") if inplace else out
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """ELU(x) = x if x > 0 else alpha * (exp(x) - 1)."""
-    return ELU.apply(input, alpha=alpha)
+    out = ELU.apply(input, alpha=alpha)
+    return input._become(out, "elu(inplace=True)") if inplace else out
 
 
 def sigmoid(input: Tensor) -> Tensor:

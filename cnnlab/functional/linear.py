@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._dtype import torch_name
 from .._tensor import Tensor
+from ..autograd.graph import label
 
 
 def check_same_dtype(op: str, input: Tensor, weight: Tensor, bias: Tensor | None = None) -> None:
@@ -38,8 +39,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{tuple(weight.shape)}, got {tuple(input.shape)}"
         )
     check_same_dtype("linear", input, weight, bias)
-    out = input @ weight.T
-    return out + bias if bias is not None else out
+    wt = weight.t()
+    out = input @ wt
+    if bias is None:
+        return out
+    out = out + bias
+    return label(out, "AddmmBackward0", (bias, input, wt)) if input.ndim == 2 else out
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

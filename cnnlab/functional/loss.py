@@ -16,6 +16,7 @@ import numpy as np
 from .._args import loss_reduction
 from .._dtype import result_type, torch_name
 from .._ops.loss import BCEWithLogits, CrossEntropy, NLLLoss
+from ..autograd.graph import label
 from .._tensor import Tensor, from_numpy
 from .activation import log_softmax
 
@@ -228,7 +229,8 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
         >>> F.mse_loss(cnnlab.tensor([1.0, 2.0]), cnnlab.tensor([0.0, 0.0]))
         tensor(2.5)
     """
-    return _pointwise_loss("mse_loss", input, target, size_average, reduce, reduction, weight, lambda d: d * d)
+    out = _pointwise_loss("mse_loss", input, target, size_average, reduce, reduction, weight, lambda d: d * d)
+    return label(out, "MseLossBackward0", (input, target)) if weight is None else out
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
@@ -298,6 +300,6 @@ def binary_cross_entropy_with_logits(
             ) from None
         arrays[name] = a
     loss = BCEWithLogits.apply(input, target, **arrays)
-    if reduction == "none":
-        return loss
-    return loss.sum() if reduction == "sum" else loss.mean()
+    if reduction != "none":
+        loss = loss.sum() if reduction == "sum" else loss.mean()
+    return label(loss, "BinaryCrossEntropyWithLogitsBackward0", (input, target))

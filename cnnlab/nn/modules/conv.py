@@ -99,3 +99,77 @@ class Conv2d(Module):
         if self.padding_mode != "zeros":
             s += f", padding_mode={self.padding_mode}"
         return s
+
+
+class ConvTranspose2d(Module):
+    """2-D transposed convolution (upsampling by ``stride``), PyTorch's arguments and initialisation.
+
+    Args:
+        in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias: as ``Conv2d``.
+        output_padding: int or (H, W), extra rows/columns at the end (< stride or < dilation).
+
+    Shape:
+        - Input: (N, C_in, H, W) or (C_in, H, W)
+        - Output: (N, C_out, H_out, W_out), H_out = (H − 1)·sH − 2·pH + dH·(kH − 1) + opH + 1.
+
+    Parameters: ``weight`` (C_in, C_out/groups, kH, kW) from kaiming_uniform_(a=√5), i.e.
+    U(−1/√fan_in, 1/√fan_in) with fan_in = C_out/groups · kH · kW (torch computes the fan from
+    the weight's dim 1), and ``bias`` (C_out,) from the same range.
+
+    Example:
+        >>> up = nn.ConvTranspose2d(16, 8, kernel_size=2, stride=2)
+        >>> up(cnnlab.randn(1, 16, 7, 7)).shape
+        cnnlab.Size([1, 8, 14, 14])
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None, dtype=None):
+        super().__init__()
+        name = "ConvTranspose2d"
+        if in_channels <= 0 or out_channels <= 0:
+            raise ValueError(f"{name}: in_channels and out_channels must be positive, got {in_channels} and {out_channels}")
+        if groups <= 0 or in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{name}: groups={groups} must divide in_channels ({in_channels}) and out_channels ({out_channels})"
+            )
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = pair(kernel_size, "kernel_size", name)
+        self.stride = pair(stride, "stride", name)
+        self.dilation = pair(dilation, "dilation", name)
+        for attr in ("kernel_size", "stride", "dilation"):
+            positive(getattr(self, attr), attr, name)
+        self.padding = pair(padding, "padding", name)
+        self.output_padding = pair(output_padding, "output_padding", name)
+        self.padding_mode = padding_mode
+        self.weight = Parameter(empty(in_channels, out_channels // groups, *self.kernel_size, dtype=dtype, device=device))
+        self.bias = Parameter(empty(out_channels, dtype=dtype, device=device)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        if input.ndim not in (3, 4) or input.shape[-3] != self.in_channels:
+            raise ValueError(f"{self!r}: expected input of shape (N, {self.in_channels}, H, W), got {tuple(input.shape)}")
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s

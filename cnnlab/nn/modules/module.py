@@ -193,20 +193,25 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        """Move to a device (only "cpu") or cast floating parameters and buffers to a dtype."""
+        """Move to a device (the CPU is the only one) and/or cast floating parameters and
+        buffers to a dtype, in place; returns the module, as ``torch.nn.Module.to``."""
+        from ..._device import dtype_of_to
         from ..._dtype import to_numpy_dtype
 
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if not (isinstance(a, str) or getattr(a, "type", None) == "cpu"):
-                dtype = a
-            elif not str(a).startswith("cpu"):
-                raise ValueError(f"to(): cnnlab runs on the CPU only, got device {a!r}")
+        args = tuple(a.dtype if isinstance(a, Tensor) else a for a in args)
+        dtype = dtype_of_to(args, kwargs, f"{type(self).__name__}.to()")
         if dtype is not None:
             dt = to_numpy_dtype(dtype)
             for t in list(self.parameters()) + list(self.buffers()):
                 if t.dtype.kind == "f":
                     t.data = t.detach().numpy().astype(dt)
+        return self
+
+    def cuda(self, device=None) -> "Module":
+        from ..._device import check_device
+
+        check_device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}",
+                     f"{type(self).__name__}.cuda()")
         return self
 
     def float(self) -> "Module":

@@ -130,17 +130,21 @@ class ConcatDataset(Dataset):
 
 
 def resolve_generator(generator) -> np.random.Generator:
-    """``None`` → cnnlab's global generator (``cnnlab.manual_seed``), an int → a fresh seeded one."""
+    """``None`` → cnnlab's global generator (``cnnlab.manual_seed``), a ``cnnlab.Generator`` → its
+    stream, an int → a fresh seeded one."""
     from ... import random as _random
 
     if generator is None:
         return _random.default_generator()
     if isinstance(generator, np.random.Generator):
         return generator
+    if isinstance(generator, _random.Generator):
+        return generator.numpy_generator
     if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
         return np.random.default_rng(int(generator))
     raise TypeError(
-        f"generator: expected None, an int seed or a numpy.random.Generator, got {type(generator).__name__}"
+        f"generator: expected None, a cnnlab.Generator, an int seed or a numpy.random.Generator, "
+        f"got {type(generator).__name__}"
     )
 
 
