@@ -83,6 +83,7 @@ class Function:
     saves: tuple[tuple[int, Any], ...] | None = None
     versions: tuple = ()  # (index, counter, version at save time) per saved tensor
     is_view: bool = False  # the output may share the first input's memory (a view op)
+    retained_by: Any = None  # the output tensor, when it called retain_grad()
 
     def save_for_backward(self, *values: Any) -> None:
         self.saved = values
@@ -247,7 +248,7 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
             if g is not None:
                 _accumulate_leaf(node, g)
             continue
-        retained = node.__dict__.get("retained_by")
+        retained = node.retained_by
         if retained is not None and g is not None:
             retained.grad = _tensor_type._wrap(np.array(g, copy=True))
         if g is None:
@@ -295,9 +296,11 @@ def _accumulate(ctx: Function, input_grads: Sequence, grads: dict[int, np.ndarra
 
 def _release(ctx: Function) -> None:
     ctx.parents = ()
-    ctx.edges = []
+    ctx.edges = ()
     ctx.saved = ()
-    ctx.versions = ()
+    if ctx.versions:  # (an op that saved nothing keeps the shared class default)
+        ctx.versions = ()
     ctx.__dict__.pop("label_inputs", None)  # a composite's inputs (graph.label) go with the graph
     ctx.released = True
-    ctx.__dict__.pop("retained_by", None)
+    if ctx.retained_by is not None:
+        ctx.retained_by = None
