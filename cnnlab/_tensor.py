@@ -32,7 +32,7 @@ from ._ops import shape as sh
 from ._ops import tiling as tl
 from ._ops import trig
 from ._ops import unary as un
-from .autograd.function import register_tensor_type, run_backward, stale_message
+from .autograd.function import register_tensor_type, rederive, run_backward
 from .autograd.grad_mode import is_grad_enabled
 
 from . import return_types
@@ -108,6 +108,7 @@ class Tensor:
     # Version counter and view flags (cnnlab/autograd/function.py): ``_vc`` is the
     # [version, graph_epoch] list shared by every tensor on the same storage.
     _graph_epoch = 0
+    _view_of = None  # (base, view op, its arguments) of a recorded view, to re-derive it
     _is_view = False
     _view_of_leaf = False
 
@@ -394,7 +395,7 @@ class Tensor:
 
     def _check_recordable(self, name: str) -> None:
         if self._ctx is not None and self._vc[1] != self._graph_epoch:
-            raise RuntimeError(stale_message(name))
+            rederive(self, name)
         if self.requires_grad and self._ctx is None:
             raise RuntimeError(
                 f"{name}: a leaf Variable that requires grad is being used in an in-place "

@@ -125,6 +125,8 @@ class Function:
         result = tensor_type._wrap(out, requires_grad=record)
         if cls.is_view and np.may_share_memory(out, tensors[0]._data):
             _mark_view(result, tensors[0])
+            if record:  # how to re-derive it if its base changes in place (as torch)
+                result._view_of = (tensors[0], cls, kwargs)
         if record:
             edges = []
             for t in tensors:
@@ -132,7 +134,7 @@ class Function:
                 if made_by is None:
                     edges.append(t if t.requires_grad else None)
                 elif t._vc[1] != t._graph_epoch:
-                    raise RuntimeError(stale_message(cls.__name__))
+                    edges.append(rederive(t, cls.__name__))
                 else:
                     edges.append(made_by)
             ctx.parents = tensors
@@ -141,6 +143,23 @@ class Function:
             if cls.saves != ():
                 ctx.versions = _saved_versions(ctx, tensors, result)
         return result
+
+
+def rederive(view: "Tensor", op: str) -> Function:
+    """A view whose base was changed in place by a recorded op: record the view op again on
+    the base's current graph, as torch regenerates a view's grad_fn. A base that itself went
+    stale through another view (torch's CopySlices) cannot be re-derived: one clear error."""
+    origin = view._view_of
+    if origin is None:
+        raise RuntimeError(stale_message(op))
+    base, view_op, kwargs = origin
+    if base._ctx is not None and base._vc[1] != base._graph_epoch:
+        rederive(base, op)
+    if base._ctx is None and not base.requires_grad:
+        raise RuntimeError(stale_message(op))
+    fresh = view_op.apply(base, **kwargs)
+    view._ctx, view._graph_epoch = fresh._ctx, view._vc[1]
+    return view._ctx
 
 
 def _mark_view(result: "Tensor", base: "Tensor") -> None:
@@ -237,7 +256,7 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
             "the first time if you need to backward twice."
         )
     if start is not None and root._vc[1] != root._graph_epoch:
-        raise RuntimeError(stale_message("backward"))
+        start = rederive(root, "backward")
     if start is None:
         start = root
     grads: dict[int, np.ndarray] = {id(start): grad}

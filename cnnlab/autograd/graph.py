@@ -132,7 +132,7 @@ def next_functions(ctx: "Function") -> tuple:
         if type(ctx).__name__ == "CrossEntropy" and inputs:
             # PyTorch: NllLossBackward0 -> LogSoftmaxBackward0 -> the logits
             return ((_Shown("LogSoftmaxBackward0", (_edge(inputs[0]),)), 0),)
-        if type(ctx).__name__ in ("Add", "Sub", "Mul", "Div", "Pow"):
+        if type(ctx).__name__ in ("Add", "Sub", "Mul", "Div", "Pow", "PowScalar"):
             # `x * 2`: PyTorch's scalar overloads show no edge for the number
             inputs = tuple(t for t in inputs if not _constant(t))
     return tuple(_edge(t) for t in inputs)
