@@ -41,6 +41,7 @@ from . import functional, nn, optim, utils  # noqa: E402
 from . import datasets, transforms  # noqa: E402
 from . import models  # noqa: E402
 from . import checkpoint, train  # noqa: E402
+from . import inspect  # noqa: E402  (the inspection core every viewer uses)
 from . import onnx  # noqa: E402  (needs the `onnx` extra only when export/load run)
 from . import accelerator, backends, cuda  # noqa: E402
 from .summarize import conv_output_size, summary  # noqa: E402  (package is `summarize` so `summary` is the function)

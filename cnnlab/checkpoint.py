@@ -114,11 +114,14 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(e, OSError) and e.errno is not None and e.filename is None:  # a full disk: say which file
+            raise OSError(e.errno, f"cannot write {str(path)!r}: {e.strerror}; "
+                                   "the previous version of the file is unchanged") from None
         raise
     try:  # make the rename itself durable; not every platform can open a directory
         dir_fd = os.open(path.parent, os.O_RDONLY)

@@ -40,8 +40,10 @@ def main_job(*, epochs: int = 1, limit_train: int | None = None, out=None, root:
     """Run the main job; returns the test metrics and paths (for tests and scripts)."""
     from .train.session import TrainConfig, build_model, model_summary_text, predict_images, train_run
 
+    # Every training image trains (no validation part): the main job reports the last epoch's
+    # test accuracy and picks no best epoch.
     cfg = TrainConfig(model=DEMO_MODEL, data=DEMO_DATA, epochs=epochs, batch_size=64, lr=0.01,
-                      optimizer="sgd", momentum=0.9, seed=0, limit_train=limit_train)
+                      optimizer="sgd", momentum=0.9, seed=0, limit_train=limit_train, val_split=0.0)
     log(f"cnnlab main job: the lecture's {DEMO_MODEL} on Fashion-MNIST, {epochs} epoch(s), "
         f"SGD lr {cfg.lr} momentum {cfg.momentum}, batch {cfg.batch_size}, seed {cfg.seed}\n")
     from . import models

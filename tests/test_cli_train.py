@@ -38,7 +38,10 @@ def test_train_writes_a_complete_run_directory(tiny_run):
                  "accuracy.png", "confusion.png", "summary.txt", "run.json"):
         assert (tiny_run / name).is_file(), name
     info = json.loads((tiny_run / "run.json").read_text())
-    assert info["status"] == "finished" and info["train_samples"] == 256 and info["test_samples"] == 200
+    assert info["status"] == "finished" and info["test_samples"] == 200
+    # the default validation part: 10% of each class of the 256 training images, listed in run.json
+    assert info["train_samples"] + info["val_samples"] == 256 and info["val_samples"] == 24
+    assert len(info["validation"]["indices"]) == 24 and info["config"]["val_split"] == 0.1
     assert info["classes"][9] == "Ankle boot"
     assert "35,330" in (tiny_run / "summary.txt").read_text()
     _, meta = read_checkpoint(tiny_run / "checkpoint.safetensors")

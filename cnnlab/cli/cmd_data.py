@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import CLIError
+from .errors import CLIError, CLIRuntimeError
 
 
 def register(subparsers) -> None:
@@ -31,5 +31,5 @@ def run_install(args) -> int:
             print(f"{name}: FAILED: {e}", flush=True)
             failed.append(name)
     if failed:
-        raise CLIError(f"could not install {', '.join(failed)} (see above)")
+        raise CLIRuntimeError(f"could not install {', '.join(failed)} (see above)")
     return 0

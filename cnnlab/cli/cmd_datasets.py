@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from .args import existing_dir
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("datasets", help="list the datasets, whether present and where from")
-    p.add_argument("--root", default=None, help="also look in this folder (an explicit path)")
+    p.add_argument("--root", type=existing_dir, default=None, help="also look in this folder (an explicit path)")
     p.set_defaults(handler=run)
 
 
@@ -17,7 +19,7 @@ def run(args) -> int:
     for name in available():
         entry = info(name)
         if name == "imagefolder":
-            present, where = "-", "your folder: cnnlab train ... --data imagefolder --root DIR"
+            present, where = "-", "your folder: cnnlab train MODEL --data imagefolder --data-root DIR"
         else:
             found = locate(name, args.root)
             present = "yes" if found is not None else "no"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from .args import output_dir, positive_int
 from .errors import CLIError
 
 
@@ -13,9 +14,9 @@ def register(subparsers) -> None:
         description="Train mnist-cnn on the full Fashion-MNIST (1 epoch, SGD lr 0.01 momentum 0.9, batch 64, "
                     "seed 0); print the model summary, test accuracy and top-k predictions; say where the "
                     "checkpoint and plots are.")
-    p.add_argument("--epochs", type=int, default=1, help="epochs (default 1)")
-    p.add_argument("--limit-train", type=int, metavar="N", help="use only the first N training images (quick check)")
-    p.add_argument("--out", metavar="DIR", help="run directory (default runs/mnist-cnn-fashion-mnist-<timestamp>)")
+    p.add_argument("--epochs", type=positive_int, default=1, help="epochs (default 1)")
+    p.add_argument("--limit-train", type=positive_int, metavar="N", help="use only the first N training images (quick check)")
+    p.add_argument("--out", type=output_dir, metavar="DIR", help="run directory (default runs/mnist-cnn-fashion-mnist-<timestamp>)")
     p.add_argument("--force", action="store_true", help="replace a run already in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(handler=run)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from .args import checkpoint_path, existing_dir, positive_int
 from .errors import CLIError
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("eval", help="evaluate a checkpoint on a dataset's test split")
-    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .safetensors checkpoint or a run directory")
+    p = subparsers.add_parser("eval", help="evaluate a checkpoint on a dataset's test split",
+                              description="Evaluate a checkpoint on a dataset's test split (a run directory: its "
+                                          "checkpoint.safetensors, the last epoch's model; pass its "
+                                          "best.safetensors for the epoch the validation part chose).")
+    p.add_argument("checkpoint", type=checkpoint_path, metavar="CHECKPOINT", help="a .safetensors checkpoint or a run directory")
     p.add_argument("--data", metavar="DATASET", help="dataset (default: the one it was trained on)")
-    p.add_argument("--data-root", metavar="DIR", help="where the dataset files are (default: search)")
-    p.add_argument("--batch-size", type=int, default=256, help="batch size (default 256)")
-    p.add_argument("--limit", type=int, metavar="N", help="evaluate only the first N test samples")
+    p.add_argument("--data-root", type=existing_dir, metavar="DIR", help="where the dataset files are (default: search)")
+    p.add_argument("--batch-size", type=positive_int, default=256, help="batch size (default 256)")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="evaluate only the first N test samples")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
 
@@ -32,17 +36,40 @@ def format_metrics(metrics: dict, classes=None) -> str:
     return "\n".join(lines)
 
 
-def run(args) -> int:
-    from ..train.session import eval_checkpoint, run_split
+def recorded_data_root(checkpoint: str, data: str | None = None) -> str | None:
+    """The ``--data-root`` the run next to ``checkpoint`` was trained with (from its run.json),
+    when ``data`` is that run's dataset and the folder still exists; else None."""
+    import json
+    from pathlib import Path
+
+    from ..train.session import resolve_checkpoint
 
     try:
-        metrics, extra, name = eval_checkpoint(args.checkpoint, args.data, data_root=args.data_root,
+        config = json.loads((resolve_checkpoint(checkpoint).parent / "run.json").read_text())["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    root = config.get("data_root")
+    if not root or (data is not None and data != config.get("data")) or not Path(root).is_dir():
+        return None
+    return str(root)
+
+
+def run(args) -> int:
+    from ..datasets import ChecksumError, DataNotFoundError
+    from ..train.session import eval_checkpoint, run_split
+
+    data_root = args.data_root or recorded_data_root(args.checkpoint, args.data)
+    try:
+        metrics, extra, name = eval_checkpoint(args.checkpoint, args.data, data_root=data_root,
                                                limit=args.limit, batch_size=args.batch_size,
                                                progress=False if args.no_progress else None)
+    except (DataNotFoundError, ChecksumError):
+        raise  # a failure at run time (exit 1), reported by the CLI's error boundary
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         raise CLIError(str(e)) from None
     split = run_split(extra, name)
-    where = f"held-out fold {split['fold']} of {split['folds']}, seed {split['split_seed']}" if split else "test split"
+    where = (f"held-out fold {split['fold']} of {split['folds']}, seed {split['split_seed']}" if split
+             else "test split, never used for training or model selection")
     print(f"{args.checkpoint} on {name} ({where})")
     print(format_metrics(metrics, extra.get("classes")))
     return 0

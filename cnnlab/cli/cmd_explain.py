@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from .errors import CLIError
+import argparse
+
+from .args import checkpoint_path, existing_dir, not_a_file, output_dir, port
+from .errors import CLIError, CLIRuntimeError
 
 # Real MNIST digits (the 10,000-image subset), so drawing a digit on the page makes sense; ~10 s.
 BRIEF_TRAINING = dict(model="mnist-cnn", data="mnist10k", epochs=2)
@@ -15,12 +18,12 @@ def register(subparsers) -> None:
                     "feature maps, the arithmetic of each value, a hyperparameter playground, training "
                     "curves, filters and a shift test. With no CHECKPOINT it uses the latest run under "
                     "--runs; if there is none, it first trains mnist-cnn briefly on Fashion-MNIST.")
-    p.add_argument("checkpoint", nargs="?", help="a checkpoint file or run directory (default: the latest run)")
+    p.add_argument("checkpoint", nargs="?", type=checkpoint_path, help="a checkpoint file or run directory (default: the latest run)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--port", type=port, default=8000, help="port (default 8000)")
     p.add_argument("--open", action="store_true", help="open the page in the default web browser")
-    p.add_argument("--runs", default="runs", help="where runs live (default ./runs)")
-    p.add_argument("--data-root", default=None, help="where the dataset files are (default: cnnlab's cache)")
+    p.add_argument("--runs", type=not_a_file, default="runs", help="where runs live (default ./runs)")
+    p.add_argument("--data-root", type=existing_dir, default=None, help="where the dataset files are (default: cnnlab's cache)")
     p.set_defaults(handler=run)
 
 
@@ -28,12 +31,16 @@ def _train_briefly(runs: str) -> str:
     from ..train.session import TrainConfig, train_run
 
     cfg = TrainConfig(**BRIEF_TRAINING)
+    try:
+        output_dir(runs)  # only now is --runs written to
+    except argparse.ArgumentTypeError as e:
+        raise CLIError(f"--runs: {e}") from None
     print(f"explain: no run found under {runs!r}; training {cfg.model} briefly first "
           f"({cfg.epochs} epochs on {cfg.data}) so there is a model to explain")
     try:
         _, run_dir, test = train_run(cfg, root=runs, log=lambda line: print("  " + line))
     except Exception as e:
-        raise CLIError(f"could not train {cfg.model} on {cfg.data}: {e} (run `make setup` to install the data)") from None
+        raise CLIRuntimeError(f"could not train {cfg.model} on {cfg.data}: {e} (run `make setup` to install the data)") from None
     print(f"explain: trained {run_dir} (test accuracy {100 * test.get('accuracy', float('nan')):.1f}%)")
     return str(run_dir)
 
@@ -41,8 +48,6 @@ def _train_briefly(runs: str) -> str:
 def run(args) -> int:
     from pathlib import Path
 
-    if not 0 < args.port < 65536:
-        raise CLIError(f"--port must be in 1..65535, got {args.port}")
     path = args.checkpoint
     if path is None:
         from ..train.run_dir import latest_run
@@ -55,7 +60,9 @@ def run(args) -> int:
     try:
         from ..explain.loading import app_kwargs_from_checkpoint
 
-        kwargs, notes = app_kwargs_from_checkpoint(path, args.data_root)
+        from .cmd_eval import recorded_data_root
+
+        kwargs, notes = app_kwargs_from_checkpoint(path, args.data_root or recorded_data_root(path))
     except (FileNotFoundError, ValueError, KeyError, OSError) as e:
         raise CLIError(f"cannot load {path!r}: {e}") from None
     for n in notes:

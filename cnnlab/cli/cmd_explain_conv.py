@@ -6,13 +6,14 @@ Each prints coloured frames to the terminal (one replacing the other, or all of 
 
 from __future__ import annotations
 
+from .args import float_range, int_range, nonneg_int, optional_output_file, positive_int
 from .errors import CLIError
 
 
 def _common(p, default_gif: str) -> None:
-    p.add_argument("--gif", default=default_gif, help=f"animated GIF to write (default {default_gif}); '' for none")
+    p.add_argument("--gif", type=optional_output_file, default=default_gif, help=f"animated GIF to write (default {default_gif}); '' for none")
     p.add_argument("--no-animate", action="store_true", help="print all frames one after the other")
-    p.add_argument("--delay", type=float, default=0.6, help="seconds between terminal frames (default 0.6)")
+    p.add_argument("--delay", type=float_range(0.0, 10.0), default=0.6, help="seconds between terminal frames (default 0.6)")
     p.add_argument("--no-color", action="store_true", help="no ANSI colours (brackets mark the window)")
 
 
@@ -27,9 +28,9 @@ def register(subparsers) -> None:
                    help="lecture: 5x5 image, X kernel; edge: 6x6 vertical edge; padding: 7x7, pad 1, stride 3")
     p.add_argument("--image", help="matrix like '[[1,0],[0,1]]', or a size like 5x5 (random 0/1 image)")
     p.add_argument("--kernel", help="matrix like '[[1,0,-1]]', a named kernel (sharpen, ...), or a size like 3x3")
-    p.add_argument("--stride", type=int, help="stride (default: the example's)")
-    p.add_argument("--padding", type=int, help="zero padding (default: the example's)")
-    p.add_argument("--seed", type=int, default=0, help="seed for random images/kernels given as sizes")
+    p.add_argument("--stride", type=positive_int, help="stride (default: the example's)")
+    p.add_argument("--padding", type=int_range(0, 12), help="zero padding (default: the example's)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="seed for random images/kernels given as sizes")
     _common(p, "explain-conv.gif")
     p.set_defaults(handler=run_conv)
 
@@ -39,9 +40,9 @@ def register(subparsers) -> None:
     )
     p.add_argument("--op", choices=["max", "avg"], default="max", help="max or average pooling (default max)")
     p.add_argument("--image", help="matrix like '[[1,2],[3,4]]', or a size like 4x4 (random integers)")
-    p.add_argument("--kernel-size", type=int, default=2, help="window size (default 2)")
-    p.add_argument("--stride", type=int, help="stride (default: the window size)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--kernel-size", type=positive_int, default=2, help="window size (default 2)")
+    p.add_argument("--stride", type=positive_int, help="stride (default: the window size)")
+    p.add_argument("--seed", type=nonneg_int, default=0)
     _common(p, "explain-pool.gif")
     p.set_defaults(handler=run_pool)
 
@@ -49,7 +50,7 @@ def register(subparsers) -> None:
         "explain-relu", help="ReLU pixel by pixel on the lecture's 4x4 example (terminal + GIF)",
     )
     p.add_argument("--image", help="matrix like '[[1,-2],[3,-4]]', or a size like 4x4 (random integers)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=nonneg_int, default=0)
     _common(p, "explain-relu.gif")
     p.set_defaults(handler=run_relu)
 
@@ -74,8 +75,17 @@ def _matrix_arg(text: str | None, what: str, rng, low: int, high: int, named: bo
         raise CLIError(str(e)) from None
 
 
+# Frames beyond this make a GIF nobody watches and take minutes to draw (12x12 outputs).
+MAX_STEPS = 144
+
+
 def _show(walk, args) -> int:
     import sys
+
+    steps = len(walk.steps) if hasattr(walk, "steps") else len(walk)
+    if steps > MAX_STEPS:
+        raise CLIError(f"this walk-through has {steps} steps; at most {MAX_STEPS} make an animation "
+                       "(use a smaller --image or --padding, or a larger --stride)")
 
     from ..viz.stepper_render import play, save_gif
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .args import checkpoint_path, output_file, positive_int
 from .errors import CLIError
 
 FORMATS = ("onnx",)
@@ -15,11 +16,11 @@ def register(subparsers) -> None:
         description="Export a checkpoint (or a run directory's checkpoint) to ONNX. The file carries the "
                     "class names and the input preprocessing in its metadata; onnx must be installed "
                     "(pip install 'cnnlab[onnx]').")
-    p.add_argument("checkpoint", metavar="RUN_OR_CKPT", help="a .safetensors checkpoint or a run directory")
+    p.add_argument("checkpoint", type=checkpoint_path, metavar="RUN_OR_CKPT", help="a .safetensors checkpoint or a run directory")
     p.add_argument("--format", default="onnx", choices=FORMATS, help="file format (default onnx)")
-    p.add_argument("--out", metavar="FILE", help="file to write (default: model.onnx in the run directory, "
+    p.add_argument("--out", type=output_file, metavar="FILE", help="file to write (default: model.onnx in the run directory, "
                                                  "or the checkpoint's name with .onnx)")
-    p.add_argument("--opset", type=int, default=17, help="ONNX opset, 13 or newer (default 17)")
+    p.add_argument("--opset", type=positive_int, default=17, help="ONNX opset, 13 or newer (default 17)")
     p.add_argument("--intermediates", action="store_true", help="also output every layer's activation")
     p.add_argument("--fixed-batch", action="store_true", help="fix the batch size to 1 instead of a symbolic one")
     p.set_defaults(handler=run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .args import int_range, output_file, photo_source
 from .errors import CLIError
 
 
@@ -11,15 +12,15 @@ def register(subparsers) -> None:
         description="Apply classic kernels with cnnlab's own conv2d (colour images: one depthwise "
                     "conv, the kernel on each channel). Several --kernel options draw a grid.",
     )
-    p.add_argument("image", nargs="?", default="camera",
+    p.add_argument("image", nargs="?", default="camera", type=photo_source,
                    help="image file or a sample photo: camera, astronaut, coffee, chelsea, coins, rocket")
     p.add_argument("--kernel", action="append", metavar="NAME|MATRIX",
                    help="a name (box-blur, sharpen, vertical-edge, horizontal-edge, sobel-x, sobel-y, "
                         "laplacian, gaussian-blur, emboss, identity), 'all', or a matrix like "
                         "'[[0,-1,0],[-1,5,-1],[0,-1,0]]'; repeat for a grid (default: sharpen)")
     p.add_argument("--gray", action="store_true", help="convert a colour image to grayscale first")
-    p.add_argument("--padding", type=int, default=0, help="zero padding (default 0: output shrinks by k-1)")
-    p.add_argument("--out", default="filter.png", help="figure to write (default filter.png)")
+    p.add_argument("--padding", type=int_range(0, 1024), default=0, help="zero padding (default 0: output shrinks by k-1)")
+    p.add_argument("--out", type=output_file, default="filter.png", help="figure to write (default filter.png)")
     p.set_defaults(handler=run)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .args import output_file, photo_source
 from .errors import CLIError
 
 
@@ -11,12 +12,12 @@ def register(subparsers) -> None:
         description="Print the 0-255 values of an image region (each RGB channel, or grayscale) "
                     "and write a picture with each value drawn on its pixel.",
     )
-    p.add_argument("image", nargs="?", default="camera",
+    p.add_argument("image", nargs="?", default="camera", type=photo_source,
                    help="image file, or a sample photo: camera, astronaut, coffee, chelsea, coins, "
                         "rocket (default camera)")
     p.add_argument("--crop", metavar="x,y,w,h", help="region to show (default: 12x16 at the centre)")
     p.add_argument("--gray", action="store_true", help="convert a colour image to grayscale first")
-    p.add_argument("--out", default="pixels.png", help="picture to write (default pixels.png)")
+    p.add_argument("--out", type=output_file, default="pixels.png", help="picture to write (default pixels.png)")
     p.add_argument("--no-color", action="store_true", help="plain numbers, no ANSI colours")
     p.set_defaults(handler=run)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .args import checkpoint_path, image_file, positive_int
 from .errors import CLIError
 
 
@@ -10,9 +11,9 @@ def register(subparsers) -> None:
         "predict", help="classify image files with a checkpoint (top-k classes and probabilities)",
         description="Print the top-k classes of each image, like the lecture's 'Lincoln 0.80'. Images are "
                     "converted to the model's input (grayscale/RGB, resized) when that is safe.")
-    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .safetensors checkpoint or a run directory")
-    p.add_argument("images", metavar="IMAGE", nargs="+", help="PNG/JPEG files")
-    p.add_argument("--topk", type=int, default=5, help="classes to show per image (default 5)")
+    p.add_argument("checkpoint", type=checkpoint_path, metavar="CHECKPOINT", help="a .safetensors checkpoint or a run directory")
+    p.add_argument("images", type=image_file, metavar="IMAGE", nargs="+", help="PNG/JPEG files")
+    p.add_argument("--topk", type=positive_int, default=5, help="classes to show per image (default 5)")
     p.add_argument("--invert", action="store_true",
                    help="invert intensities (dark objects on light background → the datasets' light on dark)")
     p.set_defaults(handler=run)
@@ -21,8 +22,6 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from ..train.session import predict_images
 
-    if args.topk < 1:
-        raise CLIError(f"--topk must be at least 1, got {args.topk}")
     try:
         results = predict_images(args.checkpoint, args.images, k=args.topk, invert=args.invert)
     except (ValueError, FileNotFoundError, RuntimeError) as e:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .args import existing_dir, output_dir
 from .errors import CLIError
 
 
@@ -9,9 +10,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("reproduce", help="re-run the lecture's experiments and compare with its figures")
     p.add_argument("--quick", action="store_true", help="reduced budgets (a pipeline check, a few minutes)")
     p.add_argument("--only", action="append", metavar="NAME", help="run only this recipe (repeatable)")
-    p.add_argument("--data-root", help="folder holding full data sets (e.g. MNIST IDX files)")
-    p.add_argument("--out", default=".", help="where reproduce.md and reproduce.json go (default .)")
-    p.add_argument("--runs", default="runs/reproduce", help="root of the per-seed run directories")
+    p.add_argument("--data-root", type=existing_dir, help="folder holding full data sets (e.g. MNIST IDX files)")
+    p.add_argument("--out", type=output_dir, default=".", help="where reproduce.md and reproduce.json go (default .)")
+    p.add_argument("--runs", type=output_dir, default="runs/reproduce", help="root of the per-seed run directories")
     p.add_argument("--progress", action="store_true", help="show progress bars")
     p.set_defaults(handler=run)
 

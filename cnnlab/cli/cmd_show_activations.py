@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from .args import output_file
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "show-activations",
         help="plot sigmoid, tanh, ReLU, Leaky ReLU, ELU and Maxout with their derivatives",
     )
-    p.add_argument("--out", default="activations.png", help="figure to write (default activations.png)")
+    p.add_argument("--out", type=output_file, default="activations.png", help="figure to write (default activations.png)")
     p.set_defaults(handler=run)
 
 

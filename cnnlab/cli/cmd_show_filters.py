@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .args import checkpoint_path, output_file, positive_int
 from .errors import CLIError
 
 
@@ -9,10 +10,10 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "show-filters", help="draw the kernels a checkpoint's conv layer learned (colour for RGB input)",
     )
-    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .safetensors checkpoint or a run directory")
+    p.add_argument("checkpoint", type=checkpoint_path, metavar="CHECKPOINT", help="a .safetensors checkpoint or a run directory")
     p.add_argument("--layer", help="conv layer name (default: the first conv layer)")
-    p.add_argument("--max-filters", type=int, default=32, help="filters to draw at most (default 32)")
-    p.add_argument("--out", default="filters.png", help="figure to write (default filters.png)")
+    p.add_argument("--max-filters", type=positive_int, default=32, help="filters to draw at most (default 32)")
+    p.add_argument("--out", type=output_file, default="filters.png", help="figure to write (default filters.png)")
     p.set_defaults(handler=run)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .args import nonneg_int, positive_int
 from .errors import CLIError
 
 _EPILOG = """examples:
@@ -25,10 +26,10 @@ def register(subparsers) -> None:
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--input", required=True, help="input size W (single layer) or CxHxW / features (with --layers)")
-    p.add_argument("--kernel", type=int, help="kernel size K")
-    p.add_argument("--padding", type=int, default=0, help="zero padding P per side (default 0)")
-    p.add_argument("--stride", type=int, default=1, help="stride S (default 1)")
-    p.add_argument("--dilation", type=int, default=1, help="dilation d (default 1)")
+    p.add_argument("--kernel", type=positive_int, help="kernel size K")
+    p.add_argument("--padding", type=nonneg_int, default=0, help="zero padding P per side (default 0)")
+    p.add_argument("--stride", type=positive_int, default=1, help="stride S (default 1)")
+    p.add_argument("--dilation", type=positive_int, default=1, help="dilation d (default 1)")
     p.add_argument("--ceil-mode", action="store_true", help="round up, as pooling with ceil_mode=True")
     p.add_argument("--layers", help="a layer stack, e.g. conv16k5,pool2,conv24k5,pool2,flatten,fc64,fc10")
     p.set_defaults(handler=run)

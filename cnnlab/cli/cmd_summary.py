@@ -52,6 +52,7 @@ def run(args) -> int:
         return 0
     try:
         size = args.input or models.spec(args.model).input_shape
+        _check_fits(args.model, _shape(size), args.input, args.method, _parse_kwargs(args.kwargs))
         title = f"{args.model} (input {'x'.join(map(str, _shape(size)))})"
         result = summary(args.model, size, method=args.method, name=title, **_parse_kwargs(args.kwargs))
     except ValueError as e:
@@ -64,3 +65,29 @@ def _shape(size) -> tuple:
     from ..summarize import parse_input_size
 
     return parse_input_size(size)
+
+
+def _check_fits(model: str, shape: tuple, text, method: str, kwargs: dict) -> None:
+    """Refuse an input whose activations cannot fit in memory, before anything is allocated.
+
+    The table keeps every layer's output. Their sizes are measured (shape inference) at the
+    model's own input size and scaled by the ratio of spatial areas: what a convolutional stack
+    does with a bigger picture. The input sample alone is the floor of that estimate.
+    """
+    import math
+
+    from .. import models
+    from ..summarize import summary
+    from .args import available_memory
+
+    need = 4 * math.prod(shape)
+    base = tuple(models.spec(model).input_shape)
+    if len(shape) == 3 and len(base) == 3 and shape[1] * shape[2] > base[1] * base[2]:
+        rows = summary(model, base, method="shapes", **kwargs).rows
+        scale = (shape[1] * shape[2]) / (base[1] * base[2])
+        need = max(need, int(4 * sum(r.size * (scale if len(r.shape) == 3 else 1) for r in rows)))
+    free = available_memory()
+    if need > free:
+        raise CLIError(f"--input {text}: the layers' outputs for one float32 sample of shape "
+                       f"{'x'.join(map(str, shape))} need about {need / 2**30:,.1f} GiB but only "
+                       f"{free / 2**30:,.1f} GiB of memory is available; choose a smaller --input")

@@ -59,14 +59,20 @@ def load_image(path, mode: str = "RGB"):
         raise ValueError(f"load_image: mode must be one of {MODES}, got {mode!r}")
     from PIL import Image, UnidentifiedImageError
 
+    import warnings
+
     try:
-        with Image.open(path) as img:
-            img.load()  # decode now, so a truncated file fails here with its name
-            return _to_mode(img, mode, path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img.load()  # decode now, so a truncated file fails here with its name
+                return _to_mode(img, mode, path)
     except FileNotFoundError as e:
         raise ImageLoadError(f"{path}: no such image file") from e
     except UnidentifiedImageError as e:
         raise ImageLoadError(f"{path}: not a readable image (PNG or JPEG expected)") from e
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageLoadError(f"{path}: too large to decode safely, a decompression bomb? ({e})") from e
     except (OSError, SyntaxError, ValueError) as e:
         if isinstance(e, ImageLoadError):
             raise
@@ -137,30 +143,67 @@ class ImageFolder(Dataset):
                  train: bool = True, download: bool = False):
         if root is None:
             raise ValueError("ImageFolder: `root` is required (a folder with one sub-folder per class)")
-        if mode not in MODES:
-            raise ValueError(f"ImageFolder: mode must be one of {MODES}, got {mode!r}")
+        if mode not in MODES + ("auto",):
+            raise ValueError(f"ImageFolder: mode must be one of {MODES + ('auto',)}, got {mode!r}")
         self.root = Path(root).expanduser()
         self.classes, self.class_to_idx = find_classes(self.root)
         self.samples = []
+        empty = []
         for cls in self.classes:
+            found = len(self.samples)
             for dirpath, _, files in sorted(os.walk(self.root / cls, followlinks=True)):
                 for fname in sorted(files):
                     if fname.lower().endswith(IMG_EXTENSIONS):
                         self.samples.append((os.path.join(dirpath, fname), self.class_to_idx[cls]))
-        if not self.samples:
+            if len(self.samples) == found:
+                empty.append(cls)
+        if empty:
             raise FileNotFoundError(
-                f"ImageFolder: found no {'/'.join(IMG_EXTENSIONS)} files under the class folders of {self.root}"
+                f"ImageFolder: found no valid file for the class{'es' if len(empty) > 1 else ''} "
+                f"{', '.join(empty)} in {self.root}; supported extensions are {', '.join(IMG_EXTENSIONS)}"
             )
+        if mode == "auto":
+            mode = detect_mode(p for p, _ in self.samples)
         self.targets = [s[1] for s in self.samples]
         self.imgs = self.samples
         self.mode = mode
         self.transform = transform
         self.target_transform = target_transform
         self.origin = f"explicit path {self.root}"
+        self._stacked = None
 
     @property
     def num_classes(self) -> int:
         return len(self.classes)
+
+    @property
+    def data(self) -> np.ndarray:
+        """Every image decoded into one uint8 array, ``(N, H, W)`` in mode L or ``(N, H, W, 3)``
+        in RGB, as the built-in sets keep theirs (decoded once, on first use).
+
+        Raises:
+            ImageLoadError: an unreadable image, or images of different sizes (which cannot
+                be stacked: resize them first); the message names the files.
+        """
+        if self._stacked is None:
+            arrays, first = [], None
+            for path, _ in self.samples:
+                img = load_image(path, self.mode)
+                if first is None:
+                    first = (path, img.size)
+                elif img.size != first[1]:
+                    raise ImageLoadError(
+                        f"ImageFolder: images must all have one size to be stacked; {first[0]} is "
+                        f"{first[1][0]}x{first[1][1]} but {path} is {img.size[0]}x{img.size[1]} (resize them first)")
+                arrays.append(np.asarray(img, dtype=np.uint8))
+            self._stacked = np.stack(arrays)
+        return self._stacked
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one image after ``ToTensor``."""
+        n, h, w = self.data.shape[:3]
+        return (1 if self.data.ndim == 3 else self.data.shape[3], h, w)
 
     def default_transform(self) -> Compose:
         """``ToTensor()`` only: folder images have no known statistics (add Resize/Normalize as needed)."""
@@ -180,3 +223,67 @@ class ImageFolder(Dataset):
 
     def __repr__(self) -> str:
         return f"Dataset ImageFolder\n    Number of datapoints: {len(self)}\n    Root location: {self.root}"
+
+
+_GRAY_MODES = ("1", "L", "LA", "I", "F", "I;16", "I;16B", "I;16L", "I;16N")
+
+
+def detect_mode(paths) -> str:
+    """``"L"`` when every image is grayscale (read from the headers only), else ``"RGB"``."""
+    from PIL import Image, UnidentifiedImageError
+
+    for path in paths:
+        try:
+            with Image.open(path) as img:
+                gray = img.mode in _GRAY_MODES or (
+                    img.mode == "P" and img.palette is not None and img.palette.mode == "L")
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
+            raise ImageLoadError(f"{path}: not a readable image ({e})") from e
+        if not gray:
+            return "RGB"
+    return "L"
+
+
+# Without train/ and test/ folders, every HOLDOUT-th image of each class (in name order) is
+# held out for testing: a fixed split, like the built-in sets, that needs no seed.
+HOLDOUT = 5
+
+
+def folder_split(root, train: bool = True, mode: str = "auto", **kwargs) -> ImageFolder:
+    """The train or test split of a user's folder of images, for ``create("imagefolder")``.
+
+    ``root/train/<class>/...`` and ``root/test/<class>/...`` are used as they are; otherwise
+    ``root/<class>/...`` is split, every 5th image of each class (sorted by name) going to the
+    test split. ``mode="auto"`` picks L when every image of both splits is grayscale, else RGB.
+
+    Raises:
+        FileNotFoundError: no class folders, or an empty one (as torchvision).
+        ValueError: too few images to hold any out, or train/test with different classes.
+    """
+    root = Path(root).expanduser()
+    if (root / "train").is_dir() and (root / "test").is_dir():
+        both = [ImageFolder(root / part, mode="RGB" if mode == "auto" else mode, **kwargs) for part in ("train", "test")]
+        if both[0].classes != both[1].classes:
+            raise ValueError(f"ImageFolder: {root}/train has classes {both[0].classes} but {root}/test has "
+                             f"{both[1].classes}; they must be the same")
+        if mode == "auto":
+            mode = detect_mode(p for ds in both for p, _ in ds.samples)
+        ds = both[0] if train else both[1]
+        ds.mode = mode
+        return ds
+    ds = ImageFolder(root, mode=mode, **kwargs)
+    rank, seen = [], {}
+    for _, target in ds.samples:
+        rank.append(seen.get(target, 0))
+        seen[target] = rank[-1] + 1
+    keep = [i for i, r in enumerate(rank) if (r % HOLDOUT == HOLDOUT - 1) != train]
+    if not keep:
+        raise ValueError(
+            f"ImageFolder: {root} has too few images to hold out a test split (every {HOLDOUT}th image of a "
+            f"class is held out; the largest class has {max(seen.values())}); add images, or give "
+            f"{root}/train and {root}/test folders")
+    ds.samples = [ds.samples[i] for i in keep]
+    ds.imgs = ds.samples
+    ds.targets = [s[1] for s in ds.samples]
+    ds.origin = f"explicit path {root} ({'train' if train else 'test'}: every {HOLDOUT}th image of a class is a test image)"
+    return ds

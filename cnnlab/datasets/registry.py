@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .cifar import CIFAR10
-from .folder import ImageFolder
+from .folder import ImageFolder, folder_split
 from .mnist import MNIST, FashionMNIST
 from .mnist10k import MNIST10k
 from .tabular import BostonHousing, Digits, Iris
@@ -85,7 +85,7 @@ def create(name: str, root=None, train: bool = True, transform="default", target
     if entry.cls is ImageFolder:
         if root is None:
             raise ValueError("dataset 'imagefolder' needs a root: a folder with one sub-folder per class")
-        ds = ImageFolder(root, transform=None, target_transform=target_transform, **kwargs)
+        ds = folder_split(root, train, transform=None, target_transform=target_transform, **kwargs)
         ds.transform = ds.default_transform() if isinstance(transform, str) and transform == "default" else transform
         return ds
     if isinstance(transform, str):

@@ -222,16 +222,13 @@ def flatten_detail(rec, channel) -> dict:
 
 def softmax_detail(trace, classes) -> dict:
     """Logits → exponentials (after subtracting the max) → normalised probabilities."""
-    logits = trace.logits.astype(np.float64)
-    if trace.output_kind == "probabilities":
-        logits = np.log(np.maximum(logits, 1e-300))
-    m = float(logits.max())
-    exps = np.exp(logits - m)
-    total = float(exps.sum())
+    from ..inspect import softmax_steps
+
+    steps = softmax_steps(trace.logits, trace.output_kind)
     return {
         "kind": "softmax", "output_kind": trace.output_kind, "classes": list(classes),
-        "logits": logits.tolist(), "max": m, "shifted": (logits - m).tolist(), "exps": exps.tolist(),
-        "sum": total, "probabilities": (exps / total).tolist(),
+        "logits": steps.logits.tolist(), "max": steps.max, "shifted": steps.shifted.tolist(),
+        "exps": steps.exps.tolist(), "sum": steps.sum, "probabilities": steps.probabilities.tolist(),
         "model_probabilities": trace.probabilities.tolist(),
     }
 

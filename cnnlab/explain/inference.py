@@ -1,10 +1,10 @@
 """One forward pass that keeps every layer's input and output, for the explainer.
 
-Every leaf module of the model gets a forward hook for the duration of one call; the hooks
-record ``(module, input, output)`` in the order the layers actually run. That order, not the
-order of attribute definition, gives the overview's columns, and keeping each layer's own
-input lets the detail views recompute a value from exactly what the layer saw, even where
-the model's ``forward`` applies functional ops (``F.relu``, ``x.view``) between modules.
+``cnnlab.inspect.trace`` records ``(module, input, output)`` of every leaf module in the order
+the layers actually run. That order, not the order of attribute definition, gives the
+overview's columns, and keeping each layer's own input lets the detail views recompute a value
+from exactly what the layer saw, even where the model's ``forward`` applies functional ops
+(``F.relu``, ``x.view``) between modules. Probabilities come from ``cnnlab.inspect.probabilities``.
 
 Example:
     >>> engine = Engine(model, input_shape=(1, 28, 28))
@@ -71,17 +71,6 @@ class Trace:
         return self.layers[index]
 
 
-def _leaf_modules(model):
-    return [(name or type(m).__name__, m) for name, m in model.named_modules() if not list(m.children())]
-
-
-def softmax64(logits: np.ndarray) -> np.ndarray:
-    """Numerically stable softmax in float64 (subtract the max before exponentiating)."""
-    z = logits.astype(np.float64) - logits.max()
-    e = np.exp(z)
-    return e / e.sum()
-
-
 def input_id_of(x: np.ndarray) -> str:
     """A content hash, so the same pixels always get the same id (and the same cache entry)."""
     return hashlib.sha1(np.ascontiguousarray(x, dtype=np.float32).tobytes()).hexdigest()[:16]
@@ -135,57 +124,27 @@ class Engine:
         return trace
 
     def _forward(self, x: np.ndarray, key: str) -> Trace:
-        import cnnlab
+        from ..inspect import probabilities, trace
 
-        records: list[LayerRecord] = []
-        seen: dict[str, int] = {}
-
-        def make_hook(name):
-            def hook(module, inputs, output):
-                first = inputs[0] if inputs else None
-                if not (isinstance(output, cnnlab.Tensor) and isinstance(first, cnnlab.Tensor)):
-                    return None
-                seen[name] = seen.get(name, 0) + 1
-                unique = name if seen[name] == 1 else f"{name}#{seen[name]}"
-                records.append(LayerRecord(len(records), unique, type(module).__name__, module,
-                                           first.detach().numpy()[0].copy(), output.detach().numpy()[0].copy()))
-                return None
-            return hook
-
-        handles = [m.register_forward_hook(make_hook(n)) for n, m in _leaf_modules(self.model)]
         try:
-            with cnnlab.no_grad():
-                out = self.model(cnnlab.from_numpy(np.asarray(x[None])))
+            t = trace(self.model, x[None])
         except Exception as e:  # a model that cannot take this input is a client-visible error
             raise ExplainError(f"the model failed on this input: {type(e).__name__}: {e}", 422) from None
-        finally:
-            for h in handles:
-                h.remove()
-        out = np.asarray(out.detach().numpy() if isinstance(out, cnnlab.Tensor) else out)[0].reshape(-1)
-        kind = records[-1].kind if records else ""
-        if kind == "Softmax":
-            probs, output_kind = out.astype(np.float64), "probabilities"
-        elif kind == "LogSoftmax":
-            probs, output_kind = np.exp(out.astype(np.float64)), "log-probabilities"
-        else:
-            probs, output_kind = softmax64(out), "logits"
-        return Trace(key, x, records, out, probs, output_kind)
+        calls = [layer for layer in t.leaves() if layer.input is not None]
+        records = [LayerRecord(i, layer.unique_name, layer.kind, layer.module, layer.input[0], layer.output[0])
+                   for i, layer in enumerate(calls)]
+        out = t.output[0].reshape(-1)
+        kind = t.output_kind
+        return Trace(key, x, records, out, probabilities(out, kind), kind)
 
     def predict_batch(self, xs: np.ndarray) -> np.ndarray:
         """Class probabilities for a batch (no activations kept), float64 (N, K)."""
-        import cnnlab
+        from ..inspect import forward, output_kind_of, probabilities
 
         with self._lock:
-            kind = self._last_kind()
-            with cnnlab.no_grad():
-                out = self.model(cnnlab.from_numpy(np.ascontiguousarray(xs, dtype=np.float32)))
-        out = np.asarray(out.detach().numpy(), dtype=np.float64).reshape(len(xs), -1)
-        if kind == "Softmax":
-            return out
-        if kind == "LogSoftmax":
-            return np.exp(out)
-        e = np.exp(out - out.max(1, keepdims=True))
-        return e / e.sum(1, keepdims=True)
+            kind = output_kind_of(self._last_kind())
+            out = forward(self.model, np.ascontiguousarray(xs, dtype=np.float32))
+        return probabilities(out.reshape(len(xs), -1), kind)
 
     def _last_kind(self) -> str:
         for trace in reversed(self._cache.values()):

@@ -1,7 +1,7 @@
 """From a checkpoint (or run directory) on the command line to ``create_app``'s arguments.
 
-The checkpoint's metadata says which dataset the model was trained on and with which input
-normalisation (``extra["preprocess"]``: per-channel mean and std); the run directory next to
+The checkpoint's :class:`~cnnlab.inspect.RunInfo` says which dataset the model was trained on
+and with which input normalisation (per-channel mean and std); the run directory next to
 it holds ``metrics.jsonl`` (one record per epoch, the last with the validation confusion
 matrix). Only the command line names a checkpoint; the web app never loads files by request.
 
@@ -63,23 +63,13 @@ def app_kwargs_from_checkpoint(path, data_root=None) -> tuple[dict, list[str]]:
     The dataset is optional: if it cannot be loaded the app still runs (draw and upload work)
     and a note says why the gallery is empty.
     """
-    from ..train.session import load_run_model, resolve_checkpoint
+    from ..inspect import load_run
 
-    ckpt = resolve_checkpoint(path)
-    model, meta, extra = load_run_model(ckpt)
+    model, info = load_run(path)
+    ckpt = info.path
     notes = [f"checkpoint: {ckpt}"]
-    pre = extra.get("preprocess") or {}
-    normalize = (pre["mean"], pre["std"]) if pre.get("kind") == "image" and "mean" in pre else None
-    input_shape = extra.get("input_shape") or pre.get("image_shape")
-    if input_shape is None and meta.get("model_name"):
-        from .. import models
-
-        try:
-            input_shape = models.spec(meta["model_name"]).input_shape
-        except ValueError:
-            input_shape = None
     dataset = None
-    name = extra.get("dataset")
+    name = info.dataset
     if name:
         try:
             from .. import datasets
@@ -90,7 +80,7 @@ def app_kwargs_from_checkpoint(path, data_root=None) -> tuple[dict, list[str]]:
     run = load_run_info(ckpt.parent)
     if run is None:
         notes.append(f"no metrics.jsonl next to the checkpoint; the Training tab is empty")
-    info = {"model": meta.get("model_name"), "dataset": name, "metrics": meta.get("metrics"),
-            "epoch": meta.get("epoch"), "classes": extra.get("classes")}
-    return {"model": model, "meta": info, "dataset": dataset, "input_shape": input_shape,
-            "classes": extra.get("classes"), "normalize": normalize, "run": run}, notes
+    classes = None if info.classes is None else list(info.classes)
+    input_shape = None if info.input_shape is None else list(info.input_shape)
+    return {"model": model, "meta": info.describe(), "dataset": dataset, "input_shape": input_shape,
+            "classes": classes, "normalize": info.normalize, "run": run}, notes

@@ -18,6 +18,7 @@ from collections import Counter, OrderedDict
 
 import numpy as np
 
+from ..inspect import ImageRefused, RunInfo, to_model_input
 from . import details, images
 from .errors import ExplainError
 from .inference import Engine
@@ -38,41 +39,47 @@ def _np(v):
 
 
 class DatasetView:
-    """Uniform access to a dataset's test images: uint8 or float, (N,H,W), (N,H,W,C) or (N,C,H,W)."""
+    """Uniform access to a dataset's test images: uint8 or float, (N,H,W), (N,H,W,C) or (N,C,H,W).
 
-    def __init__(self, dataset, input_shape, normalize=None):
+    ``info`` (a :class:`~cnnlab.inspect.RunInfo`) gives the model's input geometry and
+    normalisation; samples become model inputs through :func:`~cnnlab.inspect.to_model_input`.
+    """
+
+    def __init__(self, dataset, info: RunInfo):
         self.data = _np(dataset.data)
         self.targets = _np(dataset.targets).reshape(-1).astype(np.int64)
         self.classes = [str(c) for c in getattr(dataset, "classes", [])] or None
-        self.input_shape = tuple(input_shape)
-        self.normalize = normalize
+        self.info = info
+        self.input_shape = info.input_shape
         if len(self.data) != len(self.targets):
             raise ValueError(f"dataset has {len(self.data)} images but {len(self.targets)} targets")
 
     def __len__(self):
         return len(self.data)
 
-    def image_hwc(self, i: int) -> np.ndarray:
-        """Image ``i`` as float32 (H, W, C) in [0, 1]."""
+    def _hwc(self, i: int) -> np.ndarray:
         a = self.data[i]
-        a = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
-        if a.ndim == 2:
-            a = a[:, :, None]
-        elif a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3):
+        if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3):
             a = a.transpose(1, 2, 0)
         return a
 
-    def model_input(self, i: int) -> np.ndarray:
-        C, H, W = self.input_shape
-        a = self.image_hwc(i)
-        if a.shape[:2] != (H, W):
-            from PIL import Image
+    def image_hwc(self, i: int) -> np.ndarray:
+        """Image ``i`` as float32 (H, W, C) in [0, 1]."""
+        a = self._hwc(i)
+        a = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
+        return a[:, :, None] if a.ndim == 2 else a
 
-            chans = [np.asarray(Image.fromarray(a[:, :, k]).resize((W, H), Image.BILINEAR)) for k in range(a.shape[2])]
-            a = np.stack(chans, -1)
-        if a.shape[2] != C:
-            a = a.mean(2, keepdims=True) if C == 1 else np.repeat(a[:, :, :1], C, 2)
-        return images.apply_normalize(a.transpose(2, 0, 1), self.normalize).astype(np.float32)
+    def model_input(self, i: int) -> np.ndarray:
+        a = self._hwc(i)
+        if a.ndim == 3 and a.shape[2] == 1:
+            a = a[:, :, 0]
+        if a.dtype != np.uint8:  # float pixels in [0, 1], in the model's (C, H, W) layout
+            a = a.astype(np.float32)
+            a = a if a.ndim == 2 else a.transpose(2, 0, 1)
+        try:
+            return to_model_input(a, self.info, name=f"sample {i}").array
+        except ValueError as e:
+            raise ExplainError(str(e), 422) from None
 
     def thumbnail(self, i: int) -> str:
         a = np.clip(self.image_hwc(i) * 255.0, 0, 255).astype(np.uint8)
@@ -181,10 +188,11 @@ class Explainer:
 
     Args:
         model: a cnnlab ``nn.Module``.
-        meta: checkpoint metadata (``model`` name, ``dataset``, ``metrics``...); may be empty.
+        meta: a :class:`~cnnlab.inspect.RunInfo`, or its flat description (``model`` name,
+            ``dataset``, ``metrics``...; see ``RunInfo.from_dict``); may be empty.
         dataset: optional test set with ``.data``, ``.targets``, ``.classes``.
-        input_shape: (C, H, W); taken from ``meta["input_shape"]`` or the dataset when omitted.
-        classes: class names; default the dataset's, then ``meta["classes"]``, then "0".."K-1".
+        input_shape: (C, H, W); taken from ``meta`` or the dataset when omitted.
+        classes: class names; default the dataset's, then ``meta``'s, then "0".."K-1".
         normalize: optional ``(mean, std)`` the model was trained with.
         run: optional training record ``{"curves": {...}, "confusion": [[...]], "note": str}``.
         traces: where traces are kept between requests (default: a :class:`TraceStore`).
@@ -195,24 +203,26 @@ class Explainer:
 
     def __init__(self, model, meta=None, dataset=None, input_shape=None, classes=None,
                  normalize=None, run=None, traces: TraceStore | None = None):
-        self.meta = dict(meta or {})
-        normalize = normalize if normalize is not None else self.meta.get("normalize")
+        info = meta if isinstance(meta, RunInfo) else RunInfo.from_dict(meta or {})
+        if normalize is None:
+            normalize = info.normalize
         self.normalize = normalize
         if input_shape is None:
-            input_shape = self.meta.get("input_shape")
+            input_shape = info.input_shape
         if input_shape is None and dataset is not None:
             probe = _np(dataset.data)[0]
             input_shape = (1, *probe.shape) if probe.ndim == 2 else (probe.shape[2], *probe.shape[:2])
         if input_shape is None:
             raise ValueError("Explainer: give input_shape (C, H, W), a meta['input_shape'] or a dataset")
         self.input_shape = tuple(int(s) for s in input_shape)
+        self.info = info.for_input(self.input_shape, normalize)
         self.engine = Engine(model, self.input_shape)
         self.traces = traces if traces is not None else TraceStore()
-        self.dataset = DatasetView(dataset, self.input_shape, normalize) if dataset is not None else None
+        self.dataset = DatasetView(dataset, self.info) if dataset is not None else None
         blank = self.engine.run(np.zeros(self.input_shape, np.float32))
         n_out = blank.logits.size
         self.classes = [str(c) for c in (classes or (self.dataset and self.dataset.classes)
-                                         or self.meta.get("classes") or range(n_out))]
+                                         or self.info.classes or range(n_out))]
         if len(self.classes) != n_out:
             self.classes = [str(i) for i in range(n_out)]
         self.run_info = run
@@ -222,8 +232,8 @@ class Explainer:
     def model_info(self) -> dict:
         C = self.input_shape[0]
         return {
-            "model": self.meta.get("model") or self.meta.get("model_name") or type(self.engine.model).__name__,
-            "dataset": self.meta.get("dataset") or self.meta.get("data"),
+            "model": self.info.model or type(self.engine.model).__name__,
+            "dataset": self.info.dataset,
             "input_shape": list(self.input_shape), "classes": self.classes, "layers": self.layers,
             "grayscale": C == 1, "n_samples": len(self.dataset) if self.dataset else 0,
             "has_run": self.run_info is not None, "max_shift": MAX_SHIFT,
@@ -304,7 +314,7 @@ class Explainer:
             raise ExplainError(f"`pixels` must have shape {[H, W] if C == 1 else [C, H, W]}, got {list(arr.shape)}")
         if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
             raise ExplainError("`pixels` values must be finite numbers in [0, 1]")
-        return images.apply_normalize(arr, self.normalize).astype(np.float32)
+        return to_model_input(arr, self.info, name="`pixels`").array
 
     def infer(self, body: dict, client: str = ANONYMOUS) -> dict:
         x, info = self.input_from_request(body, client)
@@ -324,8 +334,14 @@ class Explainer:
     def upload(self, data: bytes, max_bytes: int = images.MAX_UPLOAD_BYTES, client: str = ANONYMOUS) -> dict:
         """Decode (with the size and bomb checks), fit to the input shape, and run an upload."""
         img = images.decode_upload(data, max_bytes=max_bytes)
-        x, steps = images.to_model_input(img, self.input_shape, self._dark_background(), self.normalize)
-        return self.trace_json(x, {"source": "upload", "steps": steps}, client)
+        try:
+            mi = to_model_input(img, self.info, invert="auto" if self._dark_background() else False,
+                                transparency="flatten", fit="crop", exif=True, name="the upload")
+        except ImageRefused as e:  # e.g. 16-bit pixels: refused as `cnnlab predict` refuses them
+            raise ExplainError(str(e), 415) from None
+        except ValueError as e:
+            raise ExplainError(str(e), 422) from None
+        return self.trace_json(mi.array, {"source": "upload", "steps": mi.steps}, client)
 
     # ---------------------------------------------------------------- details
     def detail(self, input_id, layer, channel=0, y=0, x=0, client: str = ANONYMOUS) -> dict:

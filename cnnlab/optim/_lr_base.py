@@ -33,7 +33,16 @@ class LRScheduler:
         optimizer: the optimizer whose ``lr`` this scheduler sets.
         last_epoch: index of the last step taken; -1 (default) starts a new schedule.
             A resumed schedule (``last_epoch >= 0``) needs ``initial_lr`` in every group.
+
+    Attributes:
+        step_per_batch: ``True`` for a schedule planned in optimizer steps (``OneCycleLR``):
+            a training loop calls ``step()`` after every batch; otherwise once per epoch.
+        steps_on_metric: ``True`` when ``step`` takes the watched metric
+            (``ReduceLROnPlateau``: ``step(val_loss)``).
     """
+
+    step_per_batch = False
+    steps_on_metric = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         _check_optimizer(optimizer)

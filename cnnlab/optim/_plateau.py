@@ -29,6 +29,8 @@ class ReduceLROnPlateau(LRScheduler):
         >>> sched.step(val_loss)        # once per epoch
     """
 
+    steps_on_metric = True
+
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
                  min_lr=0, eps: float = 1e-8):

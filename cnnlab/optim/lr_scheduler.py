@@ -144,6 +144,8 @@ class OneCycleLR(LRScheduler):
         >>> sched = OneCycleLR(opt, max_lr=0.1, total_steps=len(loader) * epochs)
     """
 
+    step_per_batch = True
+
     def __init__(self, optimizer: Optimizer, max_lr, total_steps: int | None = None,
                  epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
                  anneal_strategy: str = "cos", cycle_momentum: bool = True, base_momentum=0.85,

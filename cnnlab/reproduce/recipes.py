@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RECIPE_DIR = Path(__file__).resolve().parent.parent / "recipes"
-TRAIN_KEYS = {"epochs", "batch_size", "optimizer", "lr", "momentum", "weight_decay", "scheduler", "limit_train", "limit_test"}
+TRAIN_KEYS = {"epochs", "batch_size", "optimizer", "lr", "momentum", "weight_decay", "scheduler", "limit_train", "limit_test",
+              "val_split"}
 
 
 @dataclass(frozen=True)

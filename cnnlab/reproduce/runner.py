@@ -2,6 +2,10 @@
 
 Each (recipe, seed) is an ordinary training run (``cnnlab.train.session.train_run``), so
 every number in the table can be inspected in its run directory under ``runs/reproduce``.
+
+The rows keep the lecture's protocol: no validation part is held out (``val_split=0``, the whole
+training split trains), and each figure is the test split's (or, with cross-validation, the
+held-out folds') after the final epoch; no figure comes from a selected "best" epoch.
 """
 
 from __future__ import annotations
@@ -87,7 +91,7 @@ def run_recipe(recipe: Recipe, *, quick: bool = False, data_root: str | None = N
         figures, sizes = [], []
         for fold in folds:  # with CV, the partition into folds is shuffled with the seed
             cfg = TrainConfig(model=recipe.model, data=dataset, seed=seed, data_root=root, fold=fold,
-                              folds=recipe.cv_folds or 5, **budget)
+                              folds=recipe.cv_folds or 5, **{"val_split": 0.0, **budget})
             name = f"{recipe.name}{'-quick' if quick else ''}-seed{seed}" + ("" if fold is None else f"-fold{fold}")
             history, run, test = train_run(cfg, out=Path(runs_root) / name, root=runs_root, force=True,
                                            progress=progress, log=None)
@@ -98,7 +102,7 @@ def run_recipe(recipe: Recipe, *, quick: bool = False, data_root: str | None = N
         values.append(value)
         fold_values.append(figures)
         params = _count_parameters(run)
-        log(f"  {recipe.name} seed {seed}: {recipe.metric} {value:.3f}"
+        log(f"  {recipe.name} seed {seed}: {'' if recipe.cv_folds else 'test '}{recipe.metric} {value:.3f}"
             f"{f' (pooled over {len(folds)} folds)' if recipe.cv_folds else ''} ({time.perf_counter() - t0:.1f} s)")
     mean = statistics.fmean(values)
     std = statistics.stdev(values) if len(values) > 1 else 0.0
@@ -138,7 +142,8 @@ def render_markdown(rows: list[RowResult]) -> str:
     protocols = "\n".join(
         f"- **{r.experiment}** ({r.metric}, {'cross-validation' if r.cv_folds else 'test'} figure): {r.protocol}"
         for r in rows)
-    return head + body + "\nProtocols:\n\n" + protocols + "\n"
+    return (head + body + "\nProtocols (every figure is the model after its final epoch; no validation part "
+            "is held out and no epoch is selected, so the test set decides nothing):\n\n" + protocols + "\n")
 
 
 def render_text(rows: list[RowResult]) -> str:

@@ -75,8 +75,8 @@ def skip_init():
 def summary(model, input_size=None, *, method: str = "forward", name: str | None = None, **model_kwargs) -> Summary:
     """The lecture's per-layer table for ``model`` on one sample of ``input_size``.
 
-    Runs one forward pass on a batch of one zero sample with hooks on every leaf module,
-    under ``no_grad`` and in eval mode (the model's train/eval flags are restored).
+    Runs one forward pass on a batch of one zero sample with ``cnnlab.inspect.trace`` (every
+    leaf module's call, under ``no_grad`` and in eval mode; the model is left as it was).
 
     Args:
         model: a cnnlab ``nn.Module``, or a registry name such as "alexnet" (built with

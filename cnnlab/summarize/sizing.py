@@ -193,6 +193,10 @@ def parse_layers(spec: str) -> list[tuple[str, dict]]:
             raise ValueError(f"layer stack: unknown layer {raw!r}; valid forms: {_TOKEN_HELP}")
     if not out:
         raise ValueError(f"layer stack: no layers given; valid forms: {_TOKEN_HELP}")
+    for i, (kind, params) in enumerate(out, 1):
+        if params.get("out", 1) < 1 or params.get("K", 1) < 1 or params.get("S", 1) < 1 or params.get("dilation", 1) < 1:
+            raise ValueError(f"layer stack: layer {i} ({kind}): sizes, kernel, stride and dilation must be at "
+                             f"least 1, got {params}")
     return out
 
 

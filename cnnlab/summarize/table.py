@@ -1,7 +1,8 @@
 """Per-layer rows of a model summary: shapes, parameters with their formula, MACs, receptive field.
 
-``build_rows`` runs the model once on a batch of one sample (forward hooks on every leaf
-module, under ``no_grad`` and in eval mode) and turns each hooked call into a ``LayerRow``.
+``build_rows`` runs the model once on a batch of one sample with ``cnnlab.inspect.trace``
+(every leaf module's call, under ``no_grad`` and in eval mode) and turns each call into a
+``LayerRow``.
 Counting rules live here; rendering lives in ``render.py``.
 
 Notes:
@@ -204,14 +205,6 @@ def _receptive(m, category, in_shape, out_shape, rf, jump):
     return rf, jump
 
 
-def _leaf_modules(model):
-    for name, m in model.named_modules():
-        has_children = any(True for _ in m.children())
-        has_params = any(p is not None for p in m._parameters.values())
-        if not has_children or has_params:
-            yield name or type(m).__name__, m
-
-
 def _shape_forward(m, category: str):
     """A forward that returns zeros of the right shape (shape inference, no arithmetic)."""
     from .._creation import zeros
@@ -246,8 +239,8 @@ def build_rows(model, input_shape: tuple, dtype=None, method: str = "forward") -
     Returns:
         The input row followed by one row per leaf-module call, in execution order.
     """
-    from .. import no_grad
     from .._creation import zeros
+    from ..inspect import trace
 
     if method not in ("forward", "shapes"):
         raise ValueError(f"summary: `method` must be 'forward' or 'shapes', got {method!r}")
@@ -255,51 +248,40 @@ def build_rows(model, input_shape: tuple, dtype=None, method: str = "forward") -
         first = next(model.parameters(), None)
         dtype = first.dtype if first is not None else None
     x = zeros(1, *input_shape, dtype=dtype)
-    records, keep = [], [x]
-    seen_params: set[int] = set()
-    start = _input_row(input_shape)
-    trace = {id(x): (start.rf, start.jump)}
-
-    def hook_for(name):
-        def hook(m, inputs, out):
-            inp = inputs[0] if inputs else None
-            keep.append(out)
-            records.append((name, m, tuple(inp.shape[1:]) if inp is not None else (), tuple(out.shape[1:]),
-                            id(inp), id(out)))
-        return hook
-
-    handles, patched, modes = [], [], [(m, m.training) for m in model.modules()]
+    patched = []
     try:
-        for name, m in _leaf_modules(model):
-            handles.append(m.register_forward_hook(hook_for(name)))
-            cat = _category(m)
-            if method == "shapes" and (cat == "conv" or (cat == "pool" and _kind(m) not in _ADAPTIVE)):
-                if hasattr(m, "kernel_size") and _pair(m.kernel_size) and len(_pair(m.kernel_size)) == 2:
+        if method == "shapes":
+            for m in model.modules():
+                cat = _category(m)
+                recorded = not any(True for _ in m.children()) or any(True for _ in m.parameters(recurse=False))
+                if recorded and (cat == "conv" or (cat == "pool" and _kind(m) not in _ADAPTIVE)) \
+                        and hasattr(m, "kernel_size") and len(_pair(m.kernel_size)) == 2:
                     object.__setattr__(m, "forward", _shape_forward(m, cat))
                     patched.append(m)
-        model.eval()
-        with no_grad():
-            model(x)
+        calls = trace(model, x).layers
     finally:
-        for h in handles:
-            h.remove()
         for m in patched:
             object.__delattr__(m, "forward")
-        for m, mode in modes:
-            object.__setattr__(m, "training", mode)
 
+    start = _input_row(input_shape)
     rows = [start]
-    for name, m, in_shape, out_shape, in_id, out_id in records:
+    seen_params: set[int] = set()
+    for call in calls:
+        m = call.module
         cat = _category(m)
-        rf, jump = trace.get(in_id, (rows[-1].rf, rows[-1].jump))
-        rf, jump = _receptive(m, cat, in_shape, out_shape, rf, jump)
-        trace[out_id] = (rf, jump)
+        in_shape = tuple(call.input.shape[1:]) if call.input is not None else ()
+        out_shape = tuple(call.output.shape[1:])
+        # the receptive field of the tensor this call read: the model input's, the producing
+        # layer's, or (after an op between modules) the previous row's
+        src = call.input_from
+        prev = start if src == -1 else rows[src + 1] if src is not None else rows[-1]
+        rf, jump = _receptive(m, cat, in_shape, out_shape, prev.rf, prev.jump)
         count, formula = _param_formula(m, cat)
         if id(m) in seen_params:  # a shared module's parameters are counted once
             count, formula = 0, ("shared with an earlier call" if formula else "")
         seen_params.add(id(m))
         rows.append(LayerRow(
-            name=name, kind=_kind(m), category=cat, layer=_layer_text(m, cat), shape=out_shape,
+            name=call.name, kind=_kind(m), category=cat, layer=_layer_text(m, cat), shape=out_shape,
             size=math.prod(out_shape), params=count, formula=formula,
             macs=_macs(m, cat, in_shape, out_shape), rf=rf, jump=jump,
         ))

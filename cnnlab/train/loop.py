@@ -1,8 +1,14 @@
 """``fit`` and ``evaluate``: a training loop any ``nn.Module`` can use.
 
-The loop is the one a PyTorch user writes by hand (``zero_grad``, forward, loss, ``backward``,
-``step``), plus what every run needs: metrics per epoch, progress bars, a checkpoint per epoch
-in a run directory, exact resume, and a stop with a clear message when the loss diverges.
+The loop (``run_loop``) is the one a PyTorch user writes by hand (``zero_grad``, forward, loss,
+``backward``, ``step``), with the validation and test passes after each epoch, the scheduler
+step, exact resume and a stop with a clear message when the loss diverges. Everything else a run
+does is a callback (``cnnlab.train.callbacks``): best-model tracking, the checkpoint per epoch,
+the JSONL logs, the plots, the line per epoch, early stopping. ``fit`` wires the usual ones.
+
+Validation and test: ``val_loader`` (metrics ``val_*``) is what decisions use: the best model,
+``ReduceLROnPlateau``, early stopping. ``test_loader`` (metrics ``test_*``) is scored after each
+epoch for the record and never read by a decision.
 
 Determinism: with the same seed (``cnnlab.manual_seed`` before building the model, and a seeded
 ``generator`` for the loader) two runs give the same numbers bit for bit. A checkpoint stores
@@ -11,27 +17,24 @@ draws from, so ``resume`` continues exactly where an uninterrupted run would be.
 
 Example:
     >>> history = fit(model, train_loader, epochs=2, optimizer=optim.SGD(model.parameters(), lr=0.01),
-    ...               val_loader=test_loader, out_dir="runs/demo")
-    >>> history.records[-1]["val_accuracy"]
+    ...               val_loader=val_loader, test_loader=test_loader, out_dir="runs/demo")
+    >>> history.records[-1]["val_accuracy"], history.records[-1]["test_accuracy"]
 """
 
 from __future__ import annotations
 
 import math
 import os
-import shutil
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 
+from .callbacks import (BEST, CHECKPOINT, BestModel, Callback, Checkpoint, ConsoleLog, FunctionCallback, History,
+                        JSONLogger, Plots, TrainState, history_from_store)
 from .metrics import make_meter
 from .progress import Progress, progress_enabled
-
-CHECKPOINT = "checkpoint.safetensors"
-BEST = "best.safetensors"
 
 
 class TrainingDiverged(RuntimeError):
@@ -41,21 +44,6 @@ class TrainingDiverged(RuntimeError):
         super().__init__(message)
         self.step = step
         self.checkpoint = checkpoint
-
-
-@dataclass
-class History:
-    """What ``fit`` returns: one record per epoch (the lines of ``metrics.jsonl``)."""
-
-    records: list = field(default_factory=list)
-    run_dir: Path | None = None
-    best_epoch: int | None = None
-    last_val: dict | None = None  # full validation metrics of the last epoch (confusion matrix...)
-    steps: list = field(default_factory=list)  # per-step {"step", "epoch", "loss", "accuracy"}
-
-    @property
-    def last(self) -> dict:
-        return self.records[-1] if self.records else {}
 
 
 # ------------------------------------------------------------------ helpers
@@ -119,11 +107,13 @@ def restore_rng_state(state: dict, loader=None) -> None:
 
 
 def _is_per_batch(scheduler) -> bool:
-    return type(scheduler).__name__ in ("OneCycleLR", "CyclicLR")
+    """A schedule planned in optimizer steps says so with ``step_per_batch = True``."""
+    return bool(getattr(scheduler, "step_per_batch", False))
 
 
-def _is_plateau(scheduler) -> bool:
-    return type(scheduler).__name__ == "ReduceLROnPlateau"
+def _steps_on_metric(scheduler) -> bool:
+    """A schedule that watches a metric (``ReduceLROnPlateau``) says so with ``steps_on_metric``."""
+    return bool(getattr(scheduler, "steps_on_metric", False))
 
 
 def _current_lr(optimizer) -> float | None:
@@ -183,11 +173,13 @@ def evaluate(model, loader: Iterable, *, task: str = "classification", loss_fn: 
 # ---------------------------------------------------------------------- fit
 def train_one_epoch(model, loader, optimizer, loss_fn, *, task, scheduler=None, meter=None,
                     step: int = 0, desc: str = "train", progress: bool | None = None,
-                    grad_clip: float | None = None, last_good: Path | None = None, trace: list | None = None):
+                    grad_clip: float | None = None, last_good: Path | None = None, trace: list | None = None,
+                    on_batch: Callable | None = None):
     """One pass over ``loader``; returns ``(meter, steps_done, images_per_s)``.
 
     ``trace``, if given, receives ``(step, loss, batch_accuracy)`` for every step (the
-    per-step curves of ``loss.png``/``accuracy.png``).
+    per-step curves of ``loss.png``/``accuracy.png``). ``on_batch``, if given, is called with
+    ``{"step", "loss", "accuracy", "size"}`` after every step; a true result ends the pass.
 
     Raises:
         TrainingDiverged: the loss of a step is NaN or infinite (checked before its update,
@@ -221,10 +213,13 @@ def train_one_epoch(model, loader, optimizer, loss_fn, *, task, scheduler=None, 
             step += 1
             hits = getattr(meter, "correct", 0)
             meter.update(out.detach().numpy(), y.detach().numpy(), value)
+            n = len(x)
+            batch_accuracy = (meter.correct - hits) / n if hasattr(meter, "correct") and n else None
             if trace is not None:
-                n = len(x)
-                trace.append((step, value, (meter.correct - hits) / n if hasattr(meter, "correct") and n else None))
-            bar.update(len(x), meter.loss, getattr(meter, "accuracy", None))
+                trace.append((step, value, batch_accuracy))
+            bar.update(n, meter.loss, getattr(meter, "accuracy", None))
+            if on_batch is not None and on_batch({"step": step, "loss": value, "accuracy": batch_accuracy, "size": n}):
+                break
         speed = bar.images_per_second
     return meter, step, speed
 
@@ -247,32 +242,102 @@ def _resume_state(resume, out_dir, model, optimizer, scheduler, train_loader):
     return meta
 
 
-def _save_epoch(out: Path, model, optimizer, scheduler, train_loader, record: dict, history: History, *,
-                improved: bool, best, step: int, new_steps: list, meta: dict, extra: dict) -> Path:
-    """Checkpoint (and best copy) plus the epoch's lines in metrics.jsonl/steps.jsonl."""
-    from ..checkpoint import save_checkpoint
-    from .run_dir import MetricsLog
+def _resume(state: TrainState, resume) -> None:
+    """Continue from a checkpoint: weights, optimizer/scheduler/RNG states, counters, history."""
+    meta = _resume_state(resume, state.out_dir, state.model, state.optimizer, state.scheduler, state.train_loader)
+    extra = meta.get("extra") or {}
+    state.resumed = meta
+    state.start_epoch = state.epoch = int(meta.get("epoch", 0))
+    state.step, state.best = int(extra.get("step", 0)), extra.get("best")
+    state.history.best_epoch = extra.get("best_epoch")
+    state.last_good = Path(meta["path"])
+    if "history" in extra:  # the checkpoint is the source of truth for finished epochs
+        state.history.records, state.history.steps = history_from_store(extra["history"])
+    elif state.out_dir is not None:  # a checkpoint written before it stored its history
+        from .run_dir import MetricsLog
 
-    path = save_checkpoint(
-        out / CHECKPOINT, model, optimizer=optimizer, scheduler=scheduler, epoch=record["epoch"],
-        metrics={k: v for k, v in record.items() if not isinstance(v, list)},
-        rng_state=capture_rng_state(train_loader),
-        extra={"step": step, "best": best, "best_epoch": history.best_epoch, **extra}, **meta)
-    if improved:
-        shutil.copyfile(path, out / BEST)
-    MetricsLog(out / "metrics.jsonl").append(record)
-    MetricsLog(out / "steps.jsonl").extend(new_steps)
-    return path
+        state.history.records = [r for r in MetricsLog(state.out_dir / "metrics.jsonl").read()
+                                 if r.get("epoch", 0) <= state.start_epoch]
+        state.history.steps = [s for s in MetricsLog(state.out_dir / "steps.jsonl").read()
+                               if s.get("step", 0) <= state.step]
+
+
+def _step_epoch_scheduler(scheduler, record: dict) -> None:
+    """Once per epoch; a plateau schedule watches the validation loss (the training loss without
+    a validation set), never the test loss."""
+    if scheduler is None or _is_per_batch(scheduler):
+        return
+    if _steps_on_metric(scheduler):
+        scheduler.step(record.get("val_loss", record["train_loss"]))
+    else:
+        scheduler.step()
+
+
+def _evaluate_splits(state: TrainState, record: dict) -> None:
+    """Score the validation and test sets; their metrics join ``record`` as ``val_*``/``test_*``."""
+    keep_matrix = state.task == "classification" and (state.num_classes or 0) <= 100
+    for split, loader, desc in (("val", state.val_loader, "validate"), ("test", state.test_loader, "test")):
+        if loader is None:
+            continue
+        metrics = evaluate(state.model, loader, task=state.task, loss_fn=state.loss_fn,
+                           num_classes=state.num_classes, progress=state.progress,
+                           desc=f"{desc} {state.epoch}/{state.epochs}")
+        setattr(state.history, f"last_{split}", metrics)
+        record.update(_prefixed(split, {k: v for k, v in metrics.items() if k != "images_per_s"}, keep_matrix))
+
+
+def run_loop(state: TrainState, callbacks: list[Callback]) -> History:
+    """Train from ``state.start_epoch`` to ``state.epochs``: each epoch one pass over the training
+    data, the validation and test passes, the scheduler's epoch step, then the callbacks.
+
+    Returns:
+        ``state.history``, one record per finished epoch.
+    """
+    h = state.history
+    for cb in callbacks:
+        cb.on_train_begin(state)
+    stop = False
+
+    def on_batch(batch: dict) -> bool:
+        nonlocal stop
+        stop = any([bool(cb.on_batch_end(state, batch)) for cb in callbacks]) or stop
+        return stop
+
+    for epoch in range(state.start_epoch + 1, state.epochs + 1):
+        state.epoch, t0, first, trace = epoch, time.perf_counter(), state.step, []
+        for cb in callbacks:
+            cb.on_epoch_begin(state)
+        meter, state.step, speed = train_one_epoch(
+            state.model, state.train_loader, state.optimizer, state.loss_fn, task=state.task,
+            scheduler=state.scheduler, meter=make_meter(state.task, state.num_classes), step=state.step,
+            desc=f"epoch {epoch}/{state.epochs}", progress=state.progress, grad_clip=state.grad_clip,
+            last_good=state.last_good, trace=trace, on_batch=on_batch)
+        per_epoch = max(state.step - first, 1)
+        state.epoch_steps = [{"step": s, "epoch": epoch - 1 + (s - first) / per_epoch, "loss": v, "accuracy": a}
+                             for s, v, a in trace]
+        h.steps.extend(state.epoch_steps)
+        record = {"epoch": epoch, "step": state.step, "lr": _current_lr(state.optimizer)}
+        record.update(_prefixed("train", meter.compute(), False))
+        record["train_images_per_s"] = speed
+        _evaluate_splits(state, record)
+        _step_epoch_scheduler(state.scheduler, record)
+        record["time_s"] = time.perf_counter() - t0
+        h.records.append(record)
+        if any([bool(cb.on_epoch_end(state, record)) for cb in callbacks]) or stop:
+            break
+    for cb in callbacks:
+        cb.on_train_end(state)
+    return h
 
 
 def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None = None, scheduler=None,
-        val_loader=None, task: str = "classification", num_classes: int | None = None,
-        callbacks: Iterable[Callable] = (), out_dir: str | os.PathLike | None = None,
+        val_loader=None, test_loader=None, task: str = "classification", num_classes: int | None = None,
+        callbacks: Iterable = (), out_dir: str | os.PathLike | None = None,
         resume: bool | str | os.PathLike = False, model_name: str | None = None,
         model_config: dict | None = None, seed: int | None = None, classes: list | None = None,
         grad_clip: float | None = None, progress: bool | None = None, plots: bool = True,
         extra_meta: dict | None = None, log: Callable | None = print) -> History:
-    """Train ``model`` for ``epochs`` epochs; evaluate, log, checkpoint and plot after each.
+    """Train ``model`` for ``epochs`` epochs with the usual callbacks; see ``run_loop``.
 
     Args:
         model: any ``nn.Module``.
@@ -281,13 +346,19 @@ def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None
         epochs: total epochs (a resumed run continues up to this number).
         optimizer: a ``cnnlab.optim`` optimizer over ``model.parameters()``.
         loss_fn: ``loss_fn(output, target)``, default cross-entropy (classification) or MSE.
-        scheduler: stepped per batch (``OneCycleLR``), with the validation loss
-            (``ReduceLROnPlateau``), or once per epoch (the rest).
-        val_loader: evaluated after each epoch (its metrics get the ``val_`` prefix).
+        scheduler: stepped after every batch when it says ``step_per_batch`` (``OneCycleLR``),
+            with the validation loss when it says ``steps_on_metric`` (``ReduceLROnPlateau``),
+            else once per epoch.
+        val_loader: evaluated after each epoch (``val_*`` metrics); the best model, a plateau
+            schedule and early stopping use it (without it: the training metrics).
+        test_loader: evaluated after each epoch for the record only (``test_*`` metrics).
         task: ``"classification"`` or ``"regression"``.
-        callbacks: ``cb(record, model)`` after each epoch; returning ``False`` stops training.
+        callbacks: ``Callback`` objects (``cnnlab.train.callbacks``), or functions
+            ``cb(record, model)`` returning ``False`` to stop. They run after the built-in ones
+            (best model, checkpoint, logs, plots, console line); a ``BestModel`` given here
+            replaces the built-in one.
         out_dir: the run directory: ``checkpoint.safetensors`` each epoch, ``best.safetensors``,
-            ``metrics.jsonl`` and the plots. ``None`` keeps everything in memory.
+            ``metrics.jsonl``, ``steps.jsonl`` and the plots. ``None`` keeps everything in memory.
         resume: ``True`` to continue from ``out_dir``'s checkpoint, or a checkpoint path.
         model_name, model_config, seed, classes, extra_meta: stored in the checkpoint.
         grad_clip: clip the gradient norm to this value before each step.
@@ -301,86 +372,34 @@ def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None
     Raises:
         TrainingDiverged: a NaN/inf loss; the message names the step and the last good checkpoint.
     """
-    from .run_dir import MetricsLog
-
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
-    loss_fn = loss_fn or default_loss(task)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    log_file = MetricsLog(out / "metrics.jsonl") if out is not None else None
-    steps_file = MetricsLog(out / "steps.jsonl") if out is not None else None
-    history = History(run_dir=out)
-    start_epoch, step, best = 0, 0, None
-    last_good = None
+    state = TrainState(model=model, optimizer=optimizer, train_loader=train_loader, epochs=epochs,
+                       scheduler=scheduler, loss_fn=loss_fn or default_loss(task), val_loader=val_loader,
+                       test_loader=test_loader, task=task, num_classes=num_classes,
+                       classes=list(classes) if classes is not None else None, out_dir=out,
+                       history=History(run_dir=out), grad_clip=grad_clip, progress=progress)
     if resume:
-        meta = _resume_state(resume, out, model, optimizer, scheduler, train_loader)
-        start_epoch = int(meta.get("epoch", 0))
-        extra = meta.get("extra") or {}
-        step, best = int(extra.get("step", 0)), extra.get("best")
-        history.best_epoch = extra.get("best_epoch")
-        last_good = Path(meta["path"])
-        if log_file is not None:
-            log_file.truncate_after(start_epoch)
-            steps_file.truncate_after(step, key="step")
-            history.records = log_file.read()
-            history.steps = steps_file.read()
-    monitor = ("val_" if val_loader is not None else "train_") + ("accuracy" if task == "classification" else "loss")
-    keep_matrix = task == "classification" and (num_classes or 0) <= 100
-
-    last_plot = time.perf_counter()
-    for epoch in range(start_epoch + 1, epochs + 1):
-        t0 = time.perf_counter()
-        trace: list = []
-        first = step
-        meter, step, speed = train_one_epoch(
-            model, train_loader, optimizer, loss_fn, task=task, scheduler=scheduler,
-            meter=make_meter(task, num_classes), step=step, desc=f"epoch {epoch}/{epochs}",
-            progress=progress, grad_clip=grad_clip, last_good=last_good, trace=trace)
-        per_epoch = max(step - first, 1)
-        new_steps = [{"step": s, "epoch": epoch - 1 + (s - first) / per_epoch, "loss": v, "accuracy": a}
-                     for s, v, a in trace]
-        history.steps.extend(new_steps)
-        record = {"epoch": epoch, "step": step, "lr": _current_lr(optimizer)}
-        record.update(_prefixed("train", meter.compute(), False))
-        record["train_images_per_s"] = speed
-        if val_loader is not None:
-            val = evaluate(model, val_loader, task=task, loss_fn=loss_fn, num_classes=num_classes,
-                           progress=progress, desc=f"validate {epoch}/{epochs}")
-            history.last_val = val
-            record.update(_prefixed("val", {k: v for k, v in val.items() if k != "images_per_s"}, keep_matrix))
-        if scheduler is not None and not _is_per_batch(scheduler):
-            scheduler.step(record.get("val_loss", record["train_loss"])) if _is_plateau(scheduler) else scheduler.step()
-        record["time_s"] = time.perf_counter() - t0
-        score = record.get(monitor)
-        improved = score is not None and (best is None or (score > best if monitor.endswith("accuracy") else score < best))
-        if improved:
-            best, history.best_epoch = score, epoch
-        history.records.append(record)
-        if out is not None:
-            last_good = _save_epoch(out, model, optimizer, scheduler, train_loader, record, history,
-                                    improved=improved, best=best, step=step, new_steps=new_steps,
-                                    meta=dict(model_name=model_name, model_config=model_config, seed=seed),
-                                    extra={"task": task, "classes": list(classes) if classes is not None else None,
-                                           **(extra_meta or {})})
-            # Plotting costs ≈ 1 s (matplotlib): draw after the last epoch, and in between at
-            # most every 30 s so a long run still shows its curves while it trains.
-            if plots and (epoch == epochs or time.perf_counter() - last_plot > 30):
-                from .plots import plot_run
-
-                cm = (history.last_val or {}).get("confusion_matrix") if task == "classification" else None
-                plot_run(out, history.records, task, cm, classes, steps=history.steps)
-                last_plot = time.perf_counter()
-        if log is not None:
-            log(format_record(record, epochs))
-        if any(cb(record, model) is False for cb in callbacks):
-            break
-    return history
+        _resume(state, resume)
+    user = [cb if isinstance(cb, Callback) else FunctionCallback(cb) for cb in callbacks]
+    chosen = [cb for cb in user if isinstance(cb, BestModel)][:1] or [BestModel()]
+    built_in = chosen[:]
+    if out is not None:
+        built_in += [Checkpoint(out, model_name=model_name, model_config=model_config, seed=seed,
+                                extra={"task": task, "classes": state.classes, **(extra_meta or {})}),
+                     JSONLogger(out)]
+        if plots:
+            built_in.append(Plots(out))
+    if log is not None:
+        built_in.append(ConsoleLog(log))
+    return run_loop(state, built_in + [cb for cb in user if cb not in chosen])
 
 
 def format_record(record: dict, epochs: int | None = None) -> str:
-    """One line per epoch: ``epoch 1/3  train loss 0.5123 acc 81.20%  val loss ... 5,100 img/s``."""
+    """One line per epoch: ``epoch 1/3  train loss 0.5123 acc 81.20%  val ...  test ...  5,100 img/s``."""
     def part(prefix):
         bits = []
         if f"{prefix}_loss" in record:
@@ -393,4 +412,5 @@ def format_record(record: dict, epochs: int | None = None) -> str:
 
     head = f"epoch {record['epoch']}" + (f"/{epochs}" if epochs else "")
     speed = f"{record.get('train_images_per_s', 0):,.0f} img/s"
-    return "  ".join(p for p in (head, part("train"), part("val"), speed, f"{record.get('time_s', 0):.1f} s") if p)
+    return "  ".join(p for p in (head, part("train"), part("val"), part("test"), speed,
+                                 f"{record.get('time_s', 0):.1f} s") if p)

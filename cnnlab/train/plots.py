@@ -1,7 +1,8 @@
 """PNG plots of a run: loss and accuracy curves per epoch, and the confusion matrix.
 
 matplotlib is imported lazily with the non-interactive Agg backend, so plotting works on
-machines without a display and costs nothing for code that never plots.
+machines without a display and costs nothing for code that never plots. Each PNG is written
+whole or not at all (``atomic_write_bytes``), so a killed run never leaves half an image.
 """
 
 from __future__ import annotations
@@ -19,6 +20,17 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _save(fig, path) -> Path:
+    import io
+
+    from ..checkpoint import atomic_write_bytes
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    atomic_write_bytes(path, buf.getvalue())
+    return Path(path)
 
 
 def _series(records: list[dict], key: str) -> tuple[list, list]:
@@ -41,11 +53,12 @@ def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
 
 def plot_curve(records: list[dict], metric: str, path: str | os.PathLike, title: str | None = None,
                steps: list[dict] | None = None) -> Path | None:
-    """Plot ``train_<metric>`` and ``val_<metric>`` per epoch, over the per-step training values
-    (``steps``: dicts with ``epoch`` as a fraction and ``metric``) when given; None if no data."""
+    """Plot ``train_<metric>``, ``val_<metric>`` and ``test_<metric>`` per epoch, over the per-step
+    training values (``steps``: dicts with ``epoch`` as a fraction and ``metric``) when given;
+    None if no data."""
     from matplotlib.ticker import MaxNLocator
 
-    lines = {split: _series(records, f"{split}_{metric}") for split in ("train", "val")}
+    lines = {split: _series(records, f"{split}_{metric}") for split in ("train", "val", "test")}
     per_step = [(s["epoch"], s[metric]) for s in (steps or []) if isinstance(s.get(metric), (int, float))]
     if not any(xs for xs, _ in lines.values()) and not per_step:
         return None
@@ -60,8 +73,9 @@ def plot_curve(records: list[dict], metric: str, path: str | os.PathLike, title:
     for split, (xs, ys) in lines.items():
         if xs:
             ax.plot(xs, ys, marker="o", linestyle="--" if per_step else "-",
-                    color={"train": "tab:green", "val": "tab:orange"}[split],
-                    label={"train": "training (epoch mean)", "val": "validation (end of epoch)"}[split])
+                    color={"train": "tab:green", "val": "tab:orange", "test": "tab:red"}[split],
+                    label={"train": "training (epoch mean)", "val": "validation (end of epoch)",
+                           "test": "test (end of epoch, for the record)"}[split])
     if not per_step:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title or f"{metric.replace('_', ' ')} per epoch")
@@ -70,7 +84,7 @@ def plot_curve(records: list[dict], metric: str, path: str | os.PathLike, title:
     ax.grid(True, alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path)
+    _save(fig, path)
     plt.close(fig)
     return Path(path)
 
@@ -97,13 +111,14 @@ def plot_confusion(cm, classes: list[str] | None, path: str | os.PathLike, title
                 ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=8,
                         color="white" if cm[i, j] > threshold else "black")
     fig.tight_layout()
-    fig.savefig(path)
+    _save(fig, path)
     plt.close(fig)
     return Path(path)
 
 
 def plot_run(run_dir: str | os.PathLike, records: list[dict], task: str = "classification",
-             confusion=None, classes=None, steps: list[dict] | None = None) -> list[Path]:
+             confusion=None, classes=None, steps: list[dict] | None = None,
+             confusion_title: str | None = None) -> list[Path]:
     """Write ``loss.png``, then ``accuracy.png`` and ``confusion.png`` (classification) or
     ``rmse.png`` (regression) into ``run_dir``; returns the files written."""
     run_dir = Path(run_dir)
@@ -112,7 +127,7 @@ def plot_run(run_dir: str | os.PathLike, records: list[dict], task: str = "class
         written.append(plot_curve(records, "accuracy", run_dir / "accuracy.png", "accuracy", steps))
         if confusion is not None:
             written.append(plot_confusion(confusion, classes, run_dir / "confusion.png",
-                                          "confusion matrix (validation)"))
+                                          confusion_title or "confusion matrix"))
     else:
         written.append(plot_curve(records, "rmse", run_dir / "rmse.png", "RMSE per epoch"))
     return [p for p in written if p is not None]

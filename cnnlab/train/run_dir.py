@@ -1,9 +1,14 @@
 """Run directories: where a training run keeps its checkpoint, metrics, plots and summary.
 
-A run directory holds ``run.json`` (what was run), ``checkpoint.safetensors`` (the latest epoch),
-``best.safetensors`` (the best validation epoch), ``metrics.jsonl`` (one JSON record per
-epoch), ``loss.png``/``accuracy.png``/``confusion.png`` and ``summary.txt``. The file
-``<root>/latest`` names the most recent run so other tools can find it.
+A run directory holds ``run.json`` (what was run, and which training images were held out for
+validation), ``checkpoint.safetensors`` (the latest epoch), ``best.safetensors`` (the best
+epoch by the validation metric), ``metrics.jsonl`` (one JSON record per epoch: ``train_*``,
+``val_*`` and ``test_*`` metrics), ``steps.jsonl`` (one line per step),
+``loss.png``/``accuracy.png``/``confusion.png`` and ``summary.txt``. The file ``<root>/latest``
+names the most recent run so other tools can find it.
+
+Every file is written whole or not at all (``atomic_write_bytes``) except the two JSONL logs,
+which are appended; the checkpoint holds their records too, so ``--resume`` rewrites them.
 
 Example:
     >>> run = create_run_dir(model="mnist-cnn", dataset="fashion-mnist")
@@ -75,11 +80,23 @@ def create_run_dir(
                 f"output directory {str(out)!r} already holds a run; pass --resume to continue it, "
                 "--force to replace it, or choose another --out"
             )
-        for name in (*RUN_MARKERS, "best.safetensors", "loss.png", "accuracy.png", "confusion.png",
-                     "summary.txt"):
+        for name in (*RUN_MARKERS, "best.safetensors", "steps.jsonl", "loss.png", "accuracy.png",
+                     "confusion.png", "rmse.png", "summary.txt"):
             (out / name).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def remove_stale_temp_files(run: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files (``.checkpoint.safetensors.*.tmp``...) a killed run left in ``run``."""
+    ours = {*RUN_MARKERS, "best.safetensors", "steps.jsonl", "summary.txt"}
+    removed = []
+    for path in Path(run).glob(".*.tmp"):
+        name = path.name[1:].rsplit(".", 2)[0]  # .NAME.<random>.tmp, as atomic_write_bytes makes them
+        if path.is_file() and (name in ours or name.endswith(".png")):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def set_latest(run: str | os.PathLike, root: str | os.PathLike = "runs") -> Path:
@@ -143,9 +160,18 @@ class MetricsLog:
         self.path = Path(path)
 
     def append(self, record: dict) -> None:
-        with open(self.path, "a") as f:
-            f.write(json.dumps(_clean(record)) + "\n")
-            f.flush()
+        self._append(json.dumps(_clean(record)) + "\n")
+
+    def _append(self, text: str) -> None:
+        try:
+            with open(self.path, "a") as f:
+                f.write(text)
+                f.flush()
+        except OSError as e:
+            if e.filename is not None or e.errno is None:
+                raise
+            raise OSError(e.errno, f"cannot append to {str(self.path)!r}: {e.strerror}; the checkpoint holds "
+                                   "the record and --resume rewrites the file from it") from None
 
     def read(self) -> list[dict]:
         if not self.path.is_file():
@@ -161,8 +187,13 @@ class MetricsLog:
 
     def extend(self, records: list[dict]) -> None:
         if records:
-            with open(self.path, "a") as f:
-                f.write("".join(json.dumps(_clean(r)) + "\n" for r in records))
+            self._append("".join(json.dumps(_clean(r)) + "\n" for r in records))
+
+    def rewrite(self, records: list[dict]) -> None:
+        """Replace the file with ``records`` (atomically)."""
+        from ..checkpoint import atomic_write_bytes
+
+        atomic_write_bytes(self.path, "".join(json.dumps(_clean(r)) + "\n" for r in records).encode())
 
     def truncate_after(self, value: int, key: str = "epoch") -> None:
         """Keep only records with ``key`` up to ``value`` (a resumed run rewrites what came later)."""

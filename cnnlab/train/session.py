@@ -4,6 +4,11 @@
 loading anything, prepares the data, builds the model with the seed, writes ``run.json`` and
 ``summary.txt``, trains with ``fit`` (checkpoint, metrics, plots each epoch) and records the
 outcome. ``load_run_model`` and ``eval_arrays`` serve ``cnnlab eval`` and ``cnnlab predict``.
+
+Three parts of the data, three roles: the training part updates the weights; the validation
+part (``val_split`` of the training split, stratified by class and drawn with the run's seed;
+``run.json`` lists its indices) picks ``best.safetensors`` and drives ``ReduceLROnPlateau``;
+the test split is scored after each epoch and at the end for the record, never for a decision.
 """
 
 from __future__ import annotations
@@ -11,13 +16,14 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from .loop import CHECKPOINT, TrainingDiverged, evaluate, fit
-from .recipe import (OPTIMIZERS, SCHEDULERS, _choice, apply_preprocess, build_optimizer, build_scheduler,
+from .callbacks import CHECKPOINT, StopAfter
+from .loop import TrainingDiverged, evaluate, fit
+from .recipe import (OPTIMIZERS, SCHEDULERS, _choice, build_optimizer, build_scheduler,
                      check_model_fits, dataset_arrays, dataset_task, fit_preprocess)
 from .run_dir import create_run_dir, set_latest, write_json
 
@@ -42,6 +48,7 @@ class TrainConfig:
     model_config: dict = field(default_factory=dict)
     fold: int | None = None  # k-fold cross-validation of a tabular set: test on this fold
     folds: int = 5  # (partition shuffled with ``seed``)
+    val_split: float | None = None  # fraction held out for validation; None: the dataset's default
 
     def split(self) -> dict | None:
         """The dataset arguments that select a cross-validation fold, or None (fixed split)."""
@@ -63,6 +70,8 @@ def check_names(cfg: TrainConfig) -> None:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(cfg, name)}")
     if not cfg.lr > 0:
         raise ValueError(f"--lr must be positive, got {cfg.lr}")
+    if cfg.val_split is not None and not 0 <= cfg.val_split < 1:
+        raise ValueError(f"--val-split must be a fraction in [0, 1), got {cfg.val_split}")
     if cfg.fold is not None:
         from ..datasets.tabular import check_fold
 
@@ -121,20 +130,74 @@ def _check_cv_dataset(name: str) -> None:
                          f"{', '.join(tabular)}")
 
 
-def _loaders(x, y, xt, yt, cfg):
+IMAGE_VAL_SPLIT = 0.1  # default validation fraction of the image sets (tabular sets: none)
+
+
+def default_val_split(name: str) -> float:
+    """0.1 for the image sets; 0 for the small tabular sets (they have cross-validation folds)."""
+    from .. import datasets
+    from ..datasets.tabular import TabularDataset
+
+    return 0.0 if issubclass(datasets.info(name).cls, TabularDataset) else IMAGE_VAL_SPLIT
+
+
+def validation_indices(targets: np.ndarray, fraction: float, seed: int, task: str) -> np.ndarray:
+    """Sorted indices of the samples held out for validation: ``fraction`` of each class
+    (rounded; of all samples for regression), drawn with ``seed``."""
+    from ..datasets.tabular import split_indices
+
+    if fraction == 0:
+        return np.zeros(0, np.int64)
+    strata = np.asarray(targets) if task == "classification" else None
+    return split_indices(len(targets), strata, test_fraction=fraction, seed=seed)[1]
+
+
+def _validation_part(train_set, cfg, task: str, val_split: float):
+    """``(val_indices, preprocess)``: the indices (into the training split) held out for
+    validation, and the input statistics of the training split without them."""
+    data, targets = np.asarray(train_set.data), np.asarray(train_set.targets)
+    limit = cfg.limit_train
+    if limit is not None and limit <= 0:
+        raise ValueError(f"limit must be a positive number of samples, got {limit}")
+    used = len(data) if limit is None else min(limit, len(data))
+    val = validation_indices(targets[:used], val_split, cfg.seed, task)
+    if val_split and (len(val) == 0 or len(val) == used):
+        raise ValueError(f"--val-split {val_split} of {used} training samples leaves "
+                         f"{'no validation' if len(val) == 0 else 'no training'} sample; use --val-split 0 "
+                         "or more training samples")
+    return val, fit_preprocess(np.delete(data, val, axis=0) if len(val) else data)
+
+
+def _training_arrays(train_set, cfg, pre: dict, task: str, val: np.ndarray):
+    """The (inputs, targets) of the training part and of the validation part (None, None if empty)."""
+    from types import SimpleNamespace
+
+    data, targets = np.asarray(train_set.data), np.asarray(train_set.targets)
+    used = len(data) if cfg.limit_train is None else min(cfg.limit_train, len(data))
+    part = lambda idx: SimpleNamespace(data=data[idx], targets=targets[idx])  # noqa: E731
+    if not len(val):
+        return dataset_arrays(part(slice(0, used)), pre, task), (None, None)
+    return dataset_arrays(part(np.setdiff1d(np.arange(used), val)), pre, task), dataset_arrays(part(val), pre, task)
+
+
+def _loaders(x, y, xv, yv, xt, yt, cfg):
     from ..utils.data import DataLoader, TensorDataset
 
     # The loader's own generator (seeded from the run's seed) makes the order reproducible and
     # is saved in each checkpoint, so a resumed run draws the same permutations.
     train = DataLoader(TensorDataset(x, y), batch_size=cfg.batch_size, shuffle=True,
                        generator=np.random.default_rng(cfg.seed))
+    val = DataLoader(TensorDataset(xv, yv), batch_size=256, shuffle=False) if xv is not None else None
     test = DataLoader(TensorDataset(xt, yt), batch_size=256, shuffle=False)
-    return train, test
+    return train, val, test
 
 
 def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=False, progress=None,
               log=print, stop_after: int | None = None):
     """Train ``cfg`` into a run directory; returns ``(history, run_dir, test_metrics)``.
+
+    ``test_metrics`` are the test split's metrics after the last epoch (the model of
+    ``checkpoint.safetensors``); ``history.last_val`` holds the validation part's.
 
     Raises:
         ValueError: an unknown name or a model/data mismatch (before anything is loaded).
@@ -142,6 +205,7 @@ def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=Fa
         TrainingDiverged: the loss became NaN/inf (``run.json`` records it).
     """
     from .. import __version__
+    from ..checkpoint import atomic_write_bytes
 
     check_names(cfg)
     run = create_run_dir(out, model=cfg.model, dataset=cfg.data, root=root, resume=resume, force=force)
@@ -149,43 +213,56 @@ def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=Fa
     test_set = _load_split(cfg.data, False, cfg.data_root, cfg.split())
     task = dataset_task(train_set)
     classes = [str(c) for c in getattr(train_set, "classes", [])] or None
-    pre = fit_preprocess(train_set.data)
+    val_split = default_val_split(cfg.data) if cfg.val_split is None else float(cfg.val_split)
+    cfg = replace(cfg, val_split=val_split)  # run.json records the fraction used
+    val_idx, pre = _validation_part(train_set, cfg, task, val_split)
     from .. import models
 
     check_model_fits(cfg.model, models.spec(cfg.model), pre, cfg.data, len(classes or []), task)
     model, model_config = build_model(cfg, len(classes) if classes else None, task)
-    x, y = dataset_arrays(train_set, pre, task, cfg.limit_train)
+    (x, y), (xv, yv) = _training_arrays(train_set, cfg, pre, task, val_idx)
     xt, yt = dataset_arrays(test_set, pre, task, cfg.limit_test)
-    train_loader, test_loader = _loaders(x, y, xt, yt, cfg)
+    train_loader, val_loader, test_loader = _loaders(x, y, xv, yv, xt, yt, cfg)
     optimizer = build_optimizer(cfg.optimizer, model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
                                 weight_decay=cfg.weight_decay)
     scheduler = build_scheduler(cfg.scheduler, optimizer, epochs=cfg.epochs,
                                 steps_per_epoch=len(train_loader), lr=cfg.lr)
     input_shape = models.spec(cfg.model).input_shape
-    (run / "summary.txt").write_text(model_summary_text(model, input_shape) + "\n")
+    atomic_write_bytes(run / "summary.txt", (model_summary_text(model, input_shape) + "\n").encode())
     info = {"config": asdict(cfg), "model_config": model_config, "task": task, "classes": classes,
             "cnnlab_version": __version__, "status": "running",
             "started": _dt.datetime.now().isoformat(timespec="seconds"),
-            "train_samples": int(len(x)), "test_samples": int(len(xt))}
+            "train_samples": int(len(x)), "val_samples": int(len(val_idx)), "test_samples": int(len(xt)),
+            "validation": {"fraction": val_split, "seed": cfg.seed, "stratified": task == "classification",
+                           "indices": val_idx.tolist(),
+                           "about": "indices into the training split held out for validation; they pick "
+                                    "best.safetensors and drive the plateau schedule; the test split "
+                                    "is never used for a decision"}}
     write_json(run / "run.json", info)
     set_latest(run, root)
     t0 = time.perf_counter()
     try:
         history = fit(model, train_loader, epochs=cfg.epochs, optimizer=optimizer, scheduler=scheduler,
-                      val_loader=test_loader, task=task, num_classes=len(classes) if classes else None,
+                      val_loader=val_loader, test_loader=test_loader, task=task,
+                      num_classes=len(classes) if classes else None,
                       out_dir=run, resume=resume, model_name=cfg.model, model_config=model_config,
                       seed=cfg.seed, classes=classes, progress=progress, log=log,
-                      callbacks=[] if stop_after is None else [lambda rec, m: rec["epoch"] < stop_after],
+                      callbacks=[] if stop_after is None else [StopAfter(stop_after)],
                       extra_meta={"dataset": cfg.data, "preprocess": pre, "input_shape": list(input_shape),
-                                  "split": cfg.split()})
-    except TrainingDiverged as e:
-        info.update(status="diverged", error=str(e))
-        write_json(run / "run.json", info)
+                                  "split": cfg.split(), "val_split": val_split})
+    except (TrainingDiverged, OSError) as e:
+        info.update(status="diverged" if isinstance(e, TrainingDiverged) else "failed", error=str(e))
+        try:
+            write_json(run / "run.json", info)
+        except OSError:  # a full disk: the checkpoint is still the record of what was done
+            pass
         raise
-    test = history.last_val or {}
+    test = history.last_test or {}
     done = history.last.get("epoch", 0) if history.records else 0
     info.update(status="finished" if done >= cfg.epochs else "stopped", finished=_dt.datetime.now().isoformat(timespec="seconds"),
                 train_seconds=time.perf_counter() - t0, epochs_done=history.last.get("epoch"),
+                best_epoch=history.best_epoch,
+                val_metrics={k: v for k, v in (history.last_val or {}).items() if k != "confusion_matrix"} or None,
                 test_metrics={k: v for k, v in test.items() if k != "confusion_matrix"})
     write_json(run / "run.json", info)
     return history, run, test
@@ -226,11 +303,16 @@ def load_run_model(path):
 
 def eval_checkpoint(path, data: str | None = None, *, data_root=None, limit=None, batch_size=256,
                     progress=None):
-    """Evaluate a checkpoint on a dataset's test split; returns ``(metrics, extra, dataset)``."""
+    """Evaluate a checkpoint on a dataset's test split; returns ``(metrics, extra, dataset)``
+    (``extra``: the checkpoint's extra metadata as saved; ``cnnlab.inspect.RunInfo`` reads it)."""
+    from ..checkpoint import load_checkpoint
+    from ..inspect import RunInfo
     from ..utils.data import DataLoader, TensorDataset
 
-    model, meta, extra = load_run_model(path)
-    name = data or extra.get("dataset")
+    ckpt = resolve_checkpoint(path)
+    model, meta = load_checkpoint(ckpt)
+    info = RunInfo.from_metadata(meta, ckpt)
+    name = data or info.dataset
     if not name:
         raise ValueError(f"checkpoint {str(path)!r} does not record its dataset; pass --data")
     from .. import datasets
@@ -238,22 +320,24 @@ def eval_checkpoint(path, data: str | None = None, *, data_root=None, limit=None
     valid = list(datasets.available())
     if name not in valid:
         raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(valid)}")
-    split = run_split(extra, name)
+    split = info.split_for(name)
     test_set = _load_split(name, False, data_root, split)
-    task = extra.get("task") or dataset_task(test_set)
-    pre = extra.get("preprocess") or fit_preprocess(_load_split(name, True, data_root, split).data)
+    task = info.task or dataset_task(test_set)
+    pre = info.preprocess_dict or fit_preprocess(_load_split(name, True, data_root, split).data)
     _check_geometry(pre, test_set, name, path)
     x, y = dataset_arrays(test_set, pre, task, limit)
     loader = DataLoader(TensorDataset(x, y), batch_size=batch_size)
-    classes = extra.get("classes") or getattr(test_set, "classes", None)
+    classes = info.classes or getattr(test_set, "classes", None)
     n = len(classes) if classes and task == "classification" else None
-    return evaluate(model, loader, task=task, num_classes=n, progress=progress), extra, name
+    return evaluate(model, loader, task=task, num_classes=n, progress=progress), meta.get("extra") or {}, name
 
 
 def run_split(extra: dict, dataset: str) -> dict | None:
     """The cross-validation fold a run was trained against, when it is evaluated on that same
     dataset: a CV run is scored on its own held-out fold, not on the fixed split."""
-    return extra.get("split") if dataset == extra.get("dataset") else None
+    from ..inspect import RunInfo
+
+    return RunInfo.from_metadata({"extra": extra}).split_for(dataset)
 
 
 def _check_geometry(pre: dict, dataset, name: str, path) -> None:
@@ -269,25 +353,19 @@ def _check_geometry(pre: dict, dataset, name: str, path) -> None:
 
 def predict_images(path, images, *, k=5, invert=False):
     """Top-k predictions for image files: a list of ``(file, [(class_name, probability), ...])``."""
-    import cnnlab
+    from ..inspect import forward, load_run, probabilities, to_model_input, top_k
 
-    from .images import load_image, softmax, topk
-
-    model, meta, extra = load_run_model(path)
-    pre = extra.get("preprocess")
-    if not pre or pre.get("kind") != "image":
+    model, info = load_run(path)
+    if info.preprocess != "image":
         raise ValueError(
-            f"checkpoint {str(path)!r} is a model of tabular data ({meta.get('model_name')}); it cannot "
+            f"checkpoint {str(path)!r} is a model of tabular data ({info.model}); it cannot "
             "classify image files")
-    if extra.get("task", "classification") != "classification":
+    if (info.task or "classification") != "classification":
         raise ValueError(f"checkpoint {str(path)!r} is a regression model; predict shows class probabilities")
-    classes = extra.get("classes")
     out = []
-    with cnnlab.no_grad():
-        for img_path in images:
-            arr = load_image(img_path, pre["image_shape"], invert=invert)
-            x = apply_preprocess(arr[None], pre)
-            logits = model(cnnlab.from_numpy(x)).numpy()[0]
-            names = classes if classes and len(classes) == logits.size else [str(i) for i in range(logits.size)]
-            out.append((str(img_path), [(names[i], p) for i, p in topk(softmax(logits), k)]))
+    for img_path in images:
+        x = to_model_input(img_path, info, invert=invert)
+        logits = forward(model, x.array[None])[0]
+        names = info.class_names(logits.size)
+        out.append((str(img_path), [(names[i], p) for i, p in top_k(probabilities(logits), k)]))
     return out

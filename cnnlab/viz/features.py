@@ -1,7 +1,7 @@
 """Learned filters and feature maps of a model: the lecture's edges → parts → objects hierarchy.
 
 Functions take a ``Module`` (freshly built, briefly trained, or loaded from a checkpoint by
-the CLI) and capture feature maps with forward hooks, so they work with any model.
+the CLI) and read feature maps from ``cnnlab.inspect.trace``, so they work with any model.
 
 Example:
     >>> net = cnnlab.models.create("mnist-cnn")
@@ -147,29 +147,13 @@ def capture_feature_maps(model, x: np.ndarray) -> list[FeatureMap]:
     A module used twice (the lecture's CNN applies one ``relu`` and one ``pool`` after both
     convolutions) gives one map per call, labelled ``relu #1``, ``relu #2``.
     """
-    import cnnlab
+    from ..inspect import trace
 
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 3:
         raise ValueError(f"show-features: expected one input of shape (C, H, W), got {x.shape}")
-    calls: list[tuple[str, str, np.ndarray]] = []
-    handles = []
-    for name, module in model.named_modules():
-        if not name or list(module.children()) or type(module).__name__ in _SKIP:
-            continue
-        def hook(mod, inputs, out, name=name):
-            if getattr(out, "ndim", 0) == 4:
-                calls.append((name, type(mod).__name__, np.array(out.detach().numpy()[0])))
-        handles.append(module.register_forward_hook(hook))
-    was_training = model.training
-    model.eval()
-    try:
-        with cnnlab.no_grad():
-            model(cnnlab.from_numpy(x[None].copy()))
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
+    calls = [(layer.name, layer.kind, layer.output[0]) for layer in trace(model, x[None].copy())
+             if layer.leaf and layer.module is not model and layer.kind not in _SKIP and layer.output.ndim == 4]
     uses = {}
     for name, _, _ in calls:
         uses[name] = uses.get(name, 0) + 1

@@ -65,7 +65,10 @@ def parse_kernel(spec, allow_names: bool = True, what: str = "--kernel") -> np.n
     if not ok:
         raise ValueError(f"{what}: expected a non-empty rectangular matrix of numbers "
                          f"(rows of equal length), parsed {parsed!r}")
-    return np.array(parsed, dtype=np.float64)
+    arr = np.array(parsed, dtype=np.float64)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{what}: expected finite numbers, parsed {parsed!r}")
+    return arr
 
 
 def apply_kernel(image: np.ndarray, kernel: np.ndarray, padding: int = 0) -> np.ndarray:

@@ -54,9 +54,12 @@ def load_image(source: str, gray: bool = False) -> np.ndarray:
         ``(H, W)`` for grayscale (or ``gray=True``), ``(H, W, 3)`` for colour.
 
     Raises:
-        ValueError: the file is missing or not an image; the message names the file.
+        ValueError: the file is missing, not an image, or has 16/32-bit pixels (which 8 bits
+            would clip); the message names the file.
     """
     from PIL import Image
+
+    from ..inspect import check_bit_depth
 
     name = source[len("sample:"):] if source.startswith("sample:") else source
     if not os.path.exists(source) and (source.startswith("sample:") or name in SAMPLE_IMAGES):
@@ -71,11 +74,13 @@ def load_image(source: str, gray: bool = False) -> np.ndarray:
             img.load()
         except Exception as e:  # Pillow raises several types for broken or non-image files
             raise ValueError(f"cannot read image {source!r}: {type(e).__name__}: {e}") from None
+    # 16/32-bit pixels would be clipped to 8 bits: refused, as `cnnlab predict` refuses them
+    check_bit_depth(img, source, into="8 bits")
     if gray:
         img = img.convert("L")
     elif img.mode not in ("L", "RGB"):
-        # Palette, alpha, 16-bit and CMYK images become plain 8-bit RGB (or L for 1-bit/I).
-        img = img.convert("L" if img.mode in ("1", "I", "I;16", "F") else "RGB")
+        # Palette, alpha and CMYK images become plain 8-bit RGB (or L for 1-bit).
+        img = img.convert("L" if img.mode == "1" else "RGB")
     return np.asarray(img, dtype=np.uint8)
 
 

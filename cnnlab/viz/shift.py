@@ -39,22 +39,14 @@ def shift_curves(model, x: np.ndarray, max_shift: int = 6, fill=0.0) -> dict[str
         ``{"shifts": (2k+1,), "horizontal": (2k+1, classes), "vertical": (2k+1, classes)}``;
         negative shifts move the image left / up.
     """
-    import cnnlab
+    from ..inspect import forward, probabilities
 
     if max_shift < 0 or max_shift >= min(x.shape[1:]):
         raise ValueError(f"shift-test: max_shift must be in 0..{min(x.shape[1:]) - 1}, got {max_shift}")
     shifts = np.arange(-max_shift, max_shift + 1)
     batch = np.stack([shift_image(x, int(s), 0, fill) for s in shifts]
                      + [shift_image(x, 0, int(s), fill) for s in shifts]).astype(np.float32)
-    was_training = model.training
-    model.eval()
-    try:
-        with cnnlab.no_grad():
-            logits = model(cnnlab.from_numpy(batch)).numpy().astype(np.float64)
-    finally:
-        model.train(was_training)
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    p = e / e.sum(axis=1, keepdims=True)
+    p = probabilities(forward(model, batch))
     n = len(shifts)
     return {"shifts": shifts, "horizontal": p[:n], "vertical": p[n:]}
 
