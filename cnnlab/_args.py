@@ -88,16 +88,18 @@ def check_conv_input(name: str, input, in_channels: int, kernel_size, pads, dila
         )
 
 
-def check_pool_input(name: str, input) -> None:
+def check_pool_input(name: str, input, int_dtypes: tuple[str, ...] = ()) -> None:
+    """``int_dtypes``: the integer dtypes torch also pools (max_pool2d: all but bool)."""
     if input.ndim not in (3, 4):
         raise ValueError(f"{name}: expected input of shape (N, C, H, W) or (C, H, W), got {tuple(input.shape)}")
-    if input.dtype.kind != "f":
-        raise ValueError(f"{name}: expected a floating point input, got dtype {input.dtype}")
+    if input.dtype.kind != "f" and input.dtype.name not in int_dtypes:
+        allowed = "a floating point" + (f" or {'/'.join(int_dtypes)}" if int_dtypes else "")
+        raise RuntimeError(f"{name}: expected {allowed} input, got dtype {input.dtype}")
 
 
-def pool_args(name, input, kernel_size, stride, padding, dilation, ceil_mode):
+def pool_args(name, input, kernel_size, stride, padding, dilation, ceil_mode, int_dtypes=()):
     """Validate window arguments; return them as pairs."""
-    check_pool_input(name, input)
+    check_pool_input(name, input, int_dtypes)
     kernel = pair(kernel_size, "kernel_size", name)
     stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) else pair(stride, "stride", name)
     pad, dilation = pair(padding, "padding", name), pair(dilation, "dilation", name)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ._args import softmax_dim
 from ._device import CPU, check_device, device, dtype_of_to
-from ._dtype import DEFAULT_FLOAT, as_dtype, dtype, to_numpy_dtype
+from ._dtype import DEFAULT_FLOAT, as_dtype, dtype, to_numpy_dtype, torch_name
 from ._size import Size
 from ._ops import activation as act
 from ._ops import arithmetic as ar
@@ -32,7 +32,7 @@ from ._ops import shape as sh
 from ._ops import tiling as tl
 from ._ops import trig
 from ._ops import unary as un
-from .autograd.function import register_tensor_type, run_backward
+from .autograd.function import register_tensor_type, rederive, run_backward
 from .autograd.grad_mode import is_grad_enabled
 
 from . import return_types
@@ -105,9 +105,16 @@ class Tensor:
     """
 
     __array_priority__ = 1000  # so ``ndarray + Tensor`` calls Tensor.__radd__
+    # Version counter and view flags (cnnlab/autograd/function.py): ``_vc`` is the
+    # [version, graph_epoch] list shared by every tensor on the same storage.
+    _graph_epoch = 0
+    _view_of = None  # (base, view op, its arguments) of a recorded view, to re-derive it
+    _is_view = False
+    _view_of_leaf = False
 
     def __init__(self, data: Any, dtype=None, requires_grad: bool = False):
         self._data = _to_array(data, dtype)
+        self._vc = [0, 0]
         self._init_graph(requires_grad)
 
     def _init_graph(self, requires_grad: bool) -> None:
@@ -126,6 +133,7 @@ class Tensor:
         ``cnnlab.from_numpy``)."""
         t = cls.__new__(cls)
         t._data = array if isinstance(array, np.ndarray) else np.asarray(array)
+        t._vc = [0, 0]
         if requires_grad:
             t._init_graph(True)
         else:  # the common case (every op output under no_grad, every detach), kept short
@@ -144,6 +152,11 @@ class Tensor:
     @data.setter
     def data(self, value) -> None:
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's storage has had (shared with its views)."""
+        return self._vc[0]
 
     @property
     def shape(self) -> Size:
@@ -231,14 +244,17 @@ class Tensor:
         return self._data.tolist()
 
     def detach(self) -> "Tensor":
-        """A tensor sharing this tensor's memory, outside the graph (no copy)."""
-        return Tensor._wrap(self._data)
+        """A tensor sharing this tensor's memory and version counter, outside the graph."""
+        t = Tensor._wrap(self._data)
+        t._vc = self._vc
+        return t
 
     def clone(self) -> "Tensor":
         return self + 0 if self.requires_grad else Tensor._wrap(self._data.copy())
 
     def contiguous(self) -> "Tensor":
-        return self
+        """This tensor if its memory is in row-major order, else a row-major copy (as torch)."""
+        return self if self._data.flags.c_contiguous else sh.Contiguous.apply(self)
 
     def to(self, *args, **kwargs) -> "Tensor":
         """Cast to a dtype and/or "move" to a device, as ``torch.Tensor.to``.
@@ -331,6 +347,8 @@ class Tensor:
 
     def retain_grad(self) -> None:
         self._retains_grad = True
+        if self._ctx is not None:
+            self._ctx.retained_by = self
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if requires_grad and self._data.dtype.kind != "f":
@@ -338,98 +356,165 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
-    # -------------------------------------------------- in-place (no graph)
-    def _inplace(self, value) -> "Tensor":
-        self._data[...] = value._data if isinstance(value, Tensor) else value
+    # ---------------------------------------------------------------- in-place
+    def _modify(self, name: str, value, recorded, others=()) -> "Tensor":
+        """Write ``value()`` into this tensor's memory and bump its version, as torch.
+
+        When a gradient can flow (grad mode on and this tensor or an operand requires grad),
+        the change is recorded instead: ``recorded(old)`` computes the new value as a graph
+        node on ``old``, an alias holding this tensor's previous graph, and this tensor takes
+        that node as its own (torch's "rebase"). Ops that saved the old value see the bump.
+        """
+        if is_grad_enabled() and (self.requires_grad or any(_needs_grad(o) for o in others)):
+            self._check_recordable(name)
+            # the previous value, kept apart: an op on it may save it for its backward, as
+            # torch keeps the original of an in-place op's input
+            old = Tensor._wrap(self._data.copy())
+            old._ctx, old.requires_grad = self._ctx, self.requires_grad
+            result = recorded(old)
+            self._write(name, result._data)
+            self._vc[0] += 1
+            self._vc[1] += 1  # views made earlier no longer match their graphs
+            ctx = result._ctx
+            ctx.versions = tuple(
+                (i, self._vc, self._vc[0]) if i < 0 else (i, c, v) for i, c, v in ctx.versions
+            )
+            self._ctx, self.requires_grad, self._graph_epoch = ctx, True, self._vc[1]
+            return self
+        new = value()
+        if new is not None:  # None: value() wrote in place itself
+            self._write(name, new)
+        self._vc[0] += 1
         return self
 
+    def _bump_version(self) -> None:
+        """Count a change made through ``detach().numpy()`` (optimizers call this after each
+        update, so, as in torch, a graph that saved a parameter refuses to backward after
+        ``step()``)."""
+        self._vc[0] += 1
+
+    def _check_recordable(self, name: str) -> None:
+        if self._ctx is not None and self._vc[1] != self._graph_epoch:
+            rederive(self, name)
+        if self.requires_grad and self._ctx is None:
+            raise RuntimeError(
+                f"{name}: a leaf Variable that requires grad is being used in an in-place "
+                "operation; wrap parameter updates in `with cnnlab.no_grad():`"
+            )
+        if self._view_of_leaf:
+            raise RuntimeError(
+                f"{name}: a view of a leaf Variable that requires grad is being used in an "
+                "in-place operation"
+            )
+        if self._is_view and not self.requires_grad:
+            raise RuntimeError(
+                f"{name}: an in-place operation with an operand that requires grad writes into a "
+                "view of a tensor that does not; torch would make the base require grad, cnnlab "
+                "refuses (docs/design/autograd-semantics.md): change the base, or clone() first"
+            )
+
+    def _write(self, name: str, value) -> None:
+        if not self._data.flags.writeable:
+            raise RuntimeError(
+                f"{name}: unsupported operation: more than one element of the written-to tensor "
+                "refers to a single memory location (an expand()ed tensor); clone() it first"
+            )
+        value = np.asarray(value)
+        if value.dtype != self._data.dtype and not np.can_cast(value.dtype, self._data.dtype, "same_kind"):
+            raise RuntimeError(
+                f"{name}: result type {torch_name(value.dtype)} can't be cast to the desired "
+                f"output type {torch_name(self._data.dtype)}"
+            )
+        try:
+            np.copyto(self._data, value, casting="unsafe")
+        except ValueError:
+            raise RuntimeError(
+                f"{name}: the result of shape {tuple(value.shape)} cannot be written into a tensor "
+                f"of shape {self.shape}"
+            ) from None
+
     def zero_(self):
-        return self._inplace(0)
+        return self._modify("zero_", lambda: 0, lambda old: _replaced(old, 0))
 
     def fill_(self, value):
-        return self._inplace(value)
+        return self._modify("fill_", lambda: _raw(value), lambda old: _replaced(old, value), (value,))
 
     def copy_(self, src):
-        src = src._data if isinstance(src, Tensor) else np.asarray(src)
-        if np.broadcast_shapes(src.shape, self.shape) != self.shape:
-            raise ValueError(f"copy_(): cannot copy shape {src.shape} into shape {self.shape}")
-        return self._inplace(src)
+        arr = _raw(src) if isinstance(src, Tensor) else np.asarray(src)
+        if np.broadcast_shapes(arr.shape, self.shape) != self.shape:
+            raise ValueError(f"copy_(): cannot copy shape {arr.shape} into shape {self.shape}")
+        if not isinstance(src, Tensor):
+            src = Tensor._wrap(arr)
+        # the copy takes this tensor's dtype, whatever the source's (as torch)
+        return self._modify("copy_", lambda: arr, lambda old: _replaced(old, src.to(self.dtype)), (src,))
 
     def add_(self, other, alpha=1):
-        return self._inplace(self._data + alpha * _raw(other))
+        other = other if alpha == 1 else other * alpha
+        return self._modify("add_", lambda: self._data + _raw(other), lambda old: old + other, (other,))
 
     def sub_(self, other, alpha=1):
-        return self._inplace(self._data - alpha * _raw(other))
+        other = other if alpha == 1 else other * alpha
+        return self._modify("sub_", lambda: self._data - _raw(other), lambda old: old - other, (other,))
 
     def mul_(self, other):
-        return self._inplace(self._data * _raw(other))
+        return self._modify("mul_", lambda: self._data * _raw(other), lambda old: old * other, (other,))
 
     def div_(self, other):
-        return self._inplace(self._data / _raw(other))
+        return self._modify("div_", lambda: self._data / _raw(other), lambda old: old / other, (other,))
 
     def clamp_(self, min=None, max=None):
-        return self._inplace(np.clip(self._data, min, max))
+        return self._modify("clamp_", lambda: np.clip(self._data, min, max), lambda old: old.clamp(min, max))
+
+    def relu_(self):
+        return self._modify("relu_", lambda: np.maximum(self._data, 0), lambda old: old.relu())
 
     def normal_(self, mean=0.0, std=1.0):
         from .random import default_generator
 
-        return self._inplace(default_generator().normal(mean, std, self.shape))
+        noise = Tensor._wrap(default_generator().normal(mean, std, self.shape).astype(self.dtype))
+        return self._modify("normal_", lambda: noise._data, lambda old: _replaced(old, noise))
 
     def uniform_(self, a=0.0, b=1.0):
         from .random import default_generator
 
-        return self._inplace(default_generator().uniform(a, b, self.shape))
+        noise = Tensor._wrap(default_generator().uniform(a, b, self.shape).astype(self.dtype))
+        return self._modify("uniform_", lambda: noise._data, lambda old: _replaced(old, noise))
 
     def _become(self, out: "Tensor", op: str) -> "Tensor":
-        """Make this tensor hold ``out`` in place (``relu_``, ``F.relu(x, inplace=True)``).
+        """Make this tensor hold ``out``, computed from it, in place (``F.relu(x, inplace=True)``).
 
-        Its buffer is overwritten, so views of it see the new values, as in PyTorch. When a
-        graph is recorded, this tensor takes ``out``'s node; its old node moves to a stand-in
-        tensor that the new node has as its input, so backward still reaches what made it.
+        Its memory is overwritten, so views see the new values, and its version is bumped, as
+        in PyTorch. When a graph is recorded this tensor takes ``out``'s node; that node's
+        edge already points at the op that made the old value, so backward still reaches it.
         """
-        from .autograd.grad_mode import is_grad_enabled
-
-        recording = self.requires_grad and is_grad_enabled()
-        if recording and self.is_leaf:
-            raise RuntimeError(
-                f"{op}: a leaf tensor that requires grad is being used in an in-place operation; "
-                "use the out-of-place form (inplace=False) or wrap it in `with cnnlab.no_grad():`"
+        recording = is_grad_enabled() and out._ctx is not None
+        if recording or (self.requires_grad and is_grad_enabled()):
+            self._check_recordable(op)
+        self._write(op, out._data)
+        self._vc[0] += 1
+        if recording:
+            self._vc[1] += 1  # views made earlier no longer match their graphs
+            ctx = out._ctx
+            # As torch's in-place activations: the node keeps the result (this tensor), not
+            # the overwritten input, which its backward must then not read.
+            assert not any(isinstance(v, np.ndarray) and np.may_share_memory(v, self._data) for v in ctx.saved), op
+            ctx.versions = ((-1, self._vc, self._vc[0]),) + tuple(
+                e for e in ctx.versions if e[1] is not self._vc
             )
-        self._data[...] = out._data
-        if recording and out._ctx is not None:
-            before = Tensor._wrap(self._data, requires_grad=True)
-            before._ctx = self._ctx
-            out._ctx.parents = tuple(before if p is self else p for p in out._ctx.parents)
-            self._ctx = out._ctx
+            self._ctx, self.requires_grad, self._graph_epoch = ctx, True, self._vc[1]
         return self
 
-    def relu_(self) -> "Tensor":
-        return self._become(self.relu(), "relu_()")
-
-    def _augmented(self, other, fn, out_of_place):
-        """``x op= y``: in place when no graph is being recorded through ``x`` (e.g. an
-        optimizer step under ``no_grad``), as in PyTorch; otherwise a new graph node."""
-        if not (self.requires_grad and is_grad_enabled()):
-            fn(self._data, _raw(other), out=self._data, casting="same_kind")
-            return self
-        if self.is_leaf:
-            raise RuntimeError(
-                "a leaf tensor that requires grad is being used in an in-place operation; "
-                "wrap parameter updates in `with cnnlab.no_grad():`"
-            )
-        return out_of_place(self, other)
-
     def __iadd__(self, other):
-        return self._augmented(other, np.add, Tensor.__add__)
+        return self.add_(other)
 
     def __isub__(self, other):
-        return self._augmented(other, np.subtract, Tensor.__sub__)
+        return self.sub_(other)
 
     def __imul__(self, other):
-        return self._augmented(other, np.multiply, Tensor.__mul__)
+        return self.mul_(other)
 
     def __itruediv__(self, other):
-        return self._augmented(other, np.true_divide, Tensor.__truediv__)
+        return self.div_(other)
 
     # ------------------------------------------------------------ arithmetic
     def __add__(self, other):
@@ -457,7 +542,7 @@ class Tensor:
         return ar.Div.apply(other, self)
 
     def __pow__(self, other):
-        return ar.Pow.apply(self, other)
+        return (ar.Pow if isinstance(other, Tensor) else ar.PowScalar).apply(self, other)
 
     def __rpow__(self, other):
         return ar.Pow.apply(other, self)
@@ -668,13 +753,15 @@ class Tensor:
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
-        shape = _shape_arg(shape)
-        return self if shape == self.shape else sh.Reshape.apply(self, shape=shape)
+        """The same data in a new shape: a view when the memory allows it, else a copy."""
+        return sh.Reshape.apply(self, shape=_shape_arg(shape))
 
-    view = reshape
+    def view(self, *shape):
+        """A view in a new shape, sharing memory; refused (use reshape) when no view exists."""
+        return sh.View.apply(self, shape=_shape_arg(shape))
 
     def view_as(self, other):
-        return self.reshape(other.shape)
+        return self.view(other.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:
@@ -737,10 +824,22 @@ class Tensor:
         return ix.GetItem.apply(self, index=_index_arg(index))
 
     def __setitem__(self, index, value):
-        if self.requires_grad and self.is_leaf:
-            if is_grad_enabled():
-                raise RuntimeError("a leaf tensor that requires grad cannot be modified in place")
-        self._data[_index_arg(index)] = _raw(value)
+        index = _index_arg(index)
+        if self.requires_grad and self._ctx is None and is_grad_enabled() and ix.is_basic_index(index):
+            # torch writes through a view (select/slice, then copy_): its error says so
+            raise RuntimeError(
+                "setitem: a view of a leaf Variable that requires grad is being used in an "
+                "in-place operation"
+            )
+
+        def value_now():
+            if not self._data.flags.writeable:
+                self._write("setitem", self._data)  # the one clear error for expanded tensors
+            self._data[index] = _raw(value)
+
+        return self._modify(
+            "setitem", value_now, lambda old: ix.SetItem.apply(old, value, index=index), (value,)
+        )
 
     def __iter__(self):
         for i in range(len(self)):
@@ -773,6 +872,17 @@ def _named(out: "Tensor", name: str) -> "Tensor":
 
 def _raw(value):
     return value._data if isinstance(value, Tensor) else value
+
+
+def _replaced(old: Tensor, new) -> Tensor:
+    """``new`` (broadcast to ``old``'s shape) as a graph node on ``old`` that sends it no gradient."""
+    return ix.Where.apply(np.zeros(old.shape, dtype=bool), old, new)
+
+
+def _needs_grad(value) -> bool:
+    return isinstance(value, Tensor) and value.requires_grad
+
+
 
 
 def _shape_arg(shape: Sequence) -> tuple[int, ...]:

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import float_result, require_float
 from ..autograd.function import Function
 
 
 class ReLU(Function):
+    saves = ((-1, None),)  # torch saves the output
     def forward(self, x):
+        if x.dtype == np.bool_:
+            raise RuntimeError("relu: Boolean inputs not supported for relu (got dtype bool)")
         mask = x > 0
         self.save_for_backward(mask)
         return np.maximum(x, 0)
@@ -23,7 +27,9 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    saves = ((0, None),)
     def forward(self, x, negative_slope=0.01):
+        require_float("leaky_relu", x)
         mask = x > 0
         self.save_for_backward(mask)
         self.slope = negative_slope
@@ -35,7 +41,9 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
+    saves = ((0, None),)
     def forward(self, x, alpha=1.0):
+        require_float("elu", x)
         mask = x > 0
         expm1 = np.expm1(np.minimum(x, 0))
         self.save_for_backward(mask, expm1)
@@ -48,7 +56,9 @@ class ELU(Function):
 
 
 class Sigmoid(Function):
+    saves = ((-1, None),)
     def forward(self, x):
+        x = x.astype(float_result(x.dtype), copy=False)  # ints give float32, as torch
         # Split by sign so exp never overflows: σ(x) = e^x / (1 + e^x) for x < 0.
         e = np.exp(-np.abs(x))
         out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
@@ -61,7 +71,9 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    saves = ((-1, None),)
     def forward(self, x):
+        x = x.astype(float_result(x.dtype), copy=False)
         out = np.tanh(x)
         self.save_for_backward(out)
         return out
@@ -72,7 +84,9 @@ class Tanh(Function):
 
 
 class Softmax(Function):
+    saves = ((-1, None),)
     def forward(self, x, dim=-1):
+        require_float("softmax", x)
         shifted = x - x.max(axis=dim, keepdims=True)  # stable for large logits
         e = np.exp(shifted)
         out = e / e.sum(axis=dim, keepdims=True)
@@ -86,7 +100,9 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    saves = ((-1, None),)
     def forward(self, x, dim=-1):
+        require_float("log_softmax", x)
         shifted = x - x.max(axis=dim, keepdims=True)
         out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         self.save_for_backward(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import result_type
 from ..autograd.function import Function
 
 
@@ -35,11 +36,15 @@ class _Binary(Function):
     def forward(self, a, b):
         check_broadcast(self.op_name, a, b)
         self.shapes = (a.shape, b.shape)
+        if a.dtype != b.dtype:  # torch's promotion, not NumPy's (int64 + float32 is float32)
+            dtype = result_type(a, b)
+            a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
         return self.compute(a, b)
 
 
 class Add(_Binary):
     op_name = "add"
+    saves = ()
 
     def compute(self, a, b):
         return a + b
@@ -51,6 +56,7 @@ class Add(_Binary):
 
 class Sub(_Binary):
     op_name = "sub"
+    saves = ()
 
     def compute(self, a, b):
         return a - b
@@ -62,6 +68,7 @@ class Sub(_Binary):
 
 class Mul(_Binary):
     op_name = "mul"
+    saves = ((0, (1,)), (1, (0,)))  # as torch: each operand only for the other's gradient
 
     def compute(self, a, b):
         self.save_for_backward(a, b)
@@ -76,6 +83,7 @@ class Mul(_Binary):
 
 class Div(_Binary):
     op_name = "div"
+    saves = ((0, (1,)), (1, None))
 
     def compute(self, a, b):
         self.save_for_backward(a, b)
@@ -90,6 +98,7 @@ class Div(_Binary):
 
 class Pow(_Binary):
     op_name = "pow"
+    saves = ((0, None), (1, None), (-1, None))
 
     def compute(self, a, b):
         out = np.power(a, b)
@@ -109,8 +118,15 @@ class Pow(_Binary):
         return ga, gb
 
 
+class PowScalar(Pow):
+    """``tensor ** number``: torch saves only the base."""
+
+    saves = ((0, None),)
+
+
 class Maximum(_Binary):
     op_name = "maximum"
+    saves = ((0, None), (1, None))
 
     def compute(self, a, b):
         self.save_for_backward(a, b)
@@ -127,6 +143,7 @@ class Maximum(_Binary):
 
 class Minimum(_Binary):
     op_name = "minimum"
+    saves = ((0, None), (1, None))
 
     def compute(self, a, b):
         self.save_for_backward(a, b)
@@ -141,6 +158,7 @@ class Minimum(_Binary):
 
 
 class MatMul(Function):
+    saves = ((0, (1,)), (1, (0,)))
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both arguments need at least 1 dimension, got {a.shape} and {b.shape}")

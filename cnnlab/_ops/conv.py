@@ -25,6 +25,7 @@ def _windows(i, j, dil, stride, out_hw):
 
 class Conv2dOp(Function):
     """Convolution on (N, C, H, W) arrays via a K-major im2col and one GEMM (see module note)."""
+    saves = ((0, None), (1, None))  # as torch: input and weight
 
     def forward(self, x, w, *bias, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
         n, c, h, wd = x.shape

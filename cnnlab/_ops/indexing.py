@@ -8,30 +8,58 @@ from ..autograd.function import Function
 from .arithmetic import unbroadcast
 
 
-def _is_basic_index(index) -> bool:
+def is_basic_index(index) -> bool:
     """True when ``index`` only slices (no integer/boolean arrays), so no element repeats."""
     items = index if isinstance(index, tuple) else (index,)
     return all(isinstance(i, (slice, int, np.integer, type(None), type(Ellipsis))) for i in items)
 
 
 class GetItem(Function):
+    saves = ()
+    is_view = True  # basic slicing gives a view, as torch; integer/boolean arrays copy
     def forward(self, a, index=None):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
         try:
-            return np.array(a[index], copy=True) if not _is_basic_index(index) else a[index]
+            return np.array(a[index], copy=True) if not is_basic_index(index) else a[index]
         except IndexError as e:
             raise IndexError(f"index: {e} (tensor of shape {tuple(a.shape)})") from None
 
     def backward(self, grad):
         g = np.zeros(self.shape, dtype=grad.dtype)
-        if _is_basic_index(self.index):
+        if is_basic_index(self.index):
             g[self.index] = grad
         else:  # fancy indexing may pick an element twice: accumulate
             np.add.at(g, self.index, grad)
         return g
 
 
+class SetItem(Function):
+    """``t[index] = value`` recorded in the graph: ``t`` with ``value`` written at ``index``."""
+
+    saves = ()
+
+    def forward(self, a, value, index=None):
+        self.index, self.value_shape = index, value.shape
+        out = a.copy()
+        try:
+            out[index] = value
+        except (IndexError, ValueError) as e:
+            raise IndexError(f"setitem: {e} (tensor of shape {tuple(a.shape)})") from None
+        return out
+
+    def backward(self, grad):
+        ga = gv = None
+        if self.needs_input_grad[0]:
+            ga = grad.copy()
+            ga[self.index] = 0
+        if self.needs_input_grad[1]:
+            picked = grad[self.index] if is_basic_index(self.index) else np.asarray(grad[self.index])
+            gv = unbroadcast(picked, self.value_shape) if picked.shape != self.value_shape else picked.copy()
+        return ga, gv
+
+
 class Cat(Function):
+    saves = ()
     def forward(self, *arrays, dim=0):
         first = arrays[0]
         for i, a in enumerate(arrays[1:], 1):
@@ -51,6 +79,7 @@ class Cat(Function):
 
 
 class Stack(Function):
+    saves = ()
     def forward(self, *arrays, dim=0):
         shapes = {a.shape for a in arrays}
         if len(shapes) > 1:
@@ -63,6 +92,7 @@ class Stack(Function):
 
 
 class Where(Function):
+    saves = ((0, None),)
     def forward(self, condition, a, b):
         self.save_for_backward(condition)
         self.shapes = (a.shape, b.shape)

@@ -90,9 +90,11 @@ def _phase_slot(o, kernel, stride, dilation, out_hw):
 
 
 class MaxPool2dOp(Function):
+    saves = ((0, None),)  # as torch: the input (and the indices)
     def forward(self, x, kernel=(2, 2), stride=(2, 2), pad=(0, 0), dilation=(1, 1), ceil_mode=False, indices_out=None):
         (ho, wo), extra = _geometry(x.shape, kernel, stride, pad, dilation, ceil_mode)
-        xp = _padded(x, pad, extra, -np.inf)
+        lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min  # integers: as torch
+        xp = _padded(x, pad, extra, lowest)
         kh, kw = kernel
         read = _offset_reader(xp, kernel, stride, dilation, (ho, wo), _phase_split(kernel, stride))
         out = read(0).copy(order="K")
@@ -169,6 +171,7 @@ class MaxPool2dOp(Function):
 
 
 class AvgPool2dOp(Function):
+    saves = ((0, None),)
     def forward(self, x, kernel=(2, 2), stride=(2, 2), pad=(0, 0), ceil_mode=False, count_include_pad=True, divisor_override=None):
         one = (1, 1)
         (ho, wo), extra = _geometry(x.shape, kernel, stride, pad, one, ceil_mode)

@@ -33,6 +33,7 @@ def expand_reduced(grad: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ..
 
 
 class Sum(Function):
+    saves = ()
     def forward(self, a, axes=(), keepdim=False):
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
         return np.sum(a, axis=axes, keepdims=keepdim)
@@ -42,6 +43,7 @@ class Sum(Function):
 
 
 class Mean(Function):
+    saves = ()
     def forward(self, a, axes=(), keepdim=False):
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
         self.count = int(np.prod([a.shape[i] for i in axes])) if axes else 1
@@ -53,11 +55,12 @@ class Mean(Function):
 
 class AMax(Function):
     """max/min over whole axes; ties share the gradient evenly (torch.amax semantics)."""
+    saves = ((0, None), (-1, None))
 
     def forward(self, a, axes=(), keepdim=False, minimum=False):
         out = (np.min if minimum else np.max)(a, axis=axes, keepdims=True)
         self.save_for_backward(a, out)
-        self.axes, self.keepdim = axes, keepdim
+        self.shape, self.axes, self.keepdim = a.shape, axes, keepdim  # shape: for graph.node_name
         return out if keepdim else np.squeeze(out, axis=axes)
 
     def backward(self, grad):
@@ -70,6 +73,7 @@ class AMax(Function):
 
 class MaxAlongDim(Function):
     """max/min along one dim, returning values; the gradient goes to the chosen index."""
+    saves = ()
 
     def forward(self, a, dim=0, keepdim=False, minimum=False):
         idx = (np.argmin if minimum else np.argmax)(a, axis=dim)
@@ -87,6 +91,7 @@ class MaxAlongDim(Function):
 
 
 class Var(Function):
+    saves = ((0, None),)
     def forward(self, a, axes=(), correction=1, keepdim=False):
         n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
         mean = np.mean(a, axis=axes, keepdims=True)

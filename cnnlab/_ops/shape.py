@@ -8,6 +8,9 @@ from ..autograd.function import Function
 
 
 class Reshape(Function):
+    saves = ()
+    is_view = True  # a view when the memory allows it, else a copy (as torch)
+
     def forward(self, a, shape=()):
         self.shape = a.shape
         try:
@@ -22,7 +25,41 @@ class Reshape(Function):
         return grad.reshape(self.shape)
 
 
+class View(Reshape):
+    """``Tensor.view``: always a view sharing memory; no view possible is an error, as torch."""
+
+    def forward(self, a, shape=()):
+        self.shape = a.shape
+        out = super().forward(a, shape)
+        if not np.may_share_memory(out, a) and a.size > 0:
+            raise RuntimeError(
+                f"view: view size is not compatible with input tensor's size and stride (at least "
+                f"one dimension spans across two contiguous subspaces) for shape {tuple(shape)} of "
+                f"an input of shape {tuple(a.shape)} and strides {_elements(a)}. Use .reshape(...) "
+                "instead."
+            )
+        return out
+
+
+def _elements(a: np.ndarray) -> tuple[int, ...]:
+    return tuple(s // a.itemsize for s in a.strides)
+
+
+class Contiguous(Function):
+    """``Tensor.contiguous`` of a tensor whose memory is not in row-major order: a copy."""
+
+    saves = ()
+
+    def forward(self, a):
+        return np.ascontiguousarray(a)
+
+    def backward(self, grad):
+        return grad
+
+
 class Permute(Function):
+    saves = ()
+    is_view = True
     def forward(self, a, dims=()):
         if sorted(dims) != list(range(a.ndim)):
             raise ValueError(
@@ -37,6 +74,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    saves = ()
+    is_view = True
     def forward(self, a, shape=()):
         from .arithmetic import unbroadcast  # noqa: F401  (kept with backward below)
 

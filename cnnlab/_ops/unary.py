@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import float_result
 from ..autograd.function import Function
 
 
 class Neg(Function):
+    saves = ()
     def forward(self, a):
         return -a
 
@@ -16,7 +18,9 @@ class Neg(Function):
 
 
 class Exp(Function):
+    saves = ((-1, None),)
     def forward(self, a):
+        a = a.astype(float_result(a.dtype), copy=False)  # ints give float32, as torch
         out = np.exp(a)
         self.save_for_backward(out)
         return out
@@ -27,7 +31,9 @@ class Exp(Function):
 
 
 class Log(Function):
+    saves = ((0, None),)
     def forward(self, a):
+        a = a.astype(float_result(a.dtype), copy=False)  # ints give float32, as torch
         self.save_for_backward(a)
         return np.log(a)
 
@@ -37,7 +43,9 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    saves = ((-1, None),)
     def forward(self, a):
+        a = a.astype(float_result(a.dtype), copy=False)  # ints give float32, as torch
         out = np.sqrt(a)
         self.save_for_backward(out)
         return out
@@ -48,6 +56,7 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    saves = ((0, None),)
     def forward(self, a):
         self.save_for_backward(a)
         return np.abs(a)
@@ -58,6 +67,7 @@ class Abs(Function):
 
 
 class Clamp(Function):
+    saves = ((0, None),)
     def forward(self, a, min=None, max=None):
         # Gradient flows where the input is inside [min, max], bounds included (as torch).
         mask = np.ones(a.shape, dtype=bool)
@@ -75,6 +85,7 @@ class Clamp(Function):
 
 class Cast(Function):
     """``Tensor.to(dtype)``; the gradient is cast back to the source dtype."""
+    saves = ()
 
     def forward(self, a, dtype=None):
         self.source = a.dtype

@@ -18,6 +18,18 @@ of its import, and ``apply`` and ``run_backward`` use the registered class. Impo
 ``cnnlab`` (or ``cnnlab._tensor``) always runs that registration before any op can be applied.
 As the one place that wraps arrays and fills ``.grad``, this module (with ``_tensor.py``) may
 use the Tensor's private ``_data`` and ``_wrap``.
+
+Version counters (as torch): every tensor holds ``_vc``, a list ``[version, graph_epoch]``
+shared by all tensors on the same storage (views and ``detach()`` aliases). Every in-place
+write bumps ``version``. An op declares in ``saves`` which of its input/output tensors its
+backward reads, the same ones torch saves; ``apply`` records their versions and
+``run_backward`` compares them, one integer compare per saved tensor, raising torch's
+"modified by an inplace operation" error on a mismatch. ``graph_epoch`` is bumped by an
+in-place op that is itself recorded in the graph: a view (or base) created before it then
+holds a value its own graph no longer describes; torch re-derives such views, cnnlab refuses
+to use them in a recorded op (one clear error instead of a wrong gradient; docs/design/
+autograd-semantics.md). Graph edges point at the *op* that made each input at the time of use
+(``ctx.edges``), as in torch, so a later in-place op on that tensor does not rewrite history.
 """
 
 from __future__ import annotations
@@ -62,8 +74,16 @@ class Function:
 
     needs_input_grad: tuple[bool, ...]
     parents: tuple["Tensor", ...]
+    edges: list[Any]  # per input: the Function that made it, the leaf Tensor, or None
     saved: tuple[Any, ...]
     released: bool = False
+    # Which tensors backward reads, as torch saves them: ``(index, condition)`` pairs, index
+    # -1 for the output; condition None (always) or a tuple of input indices (saved only if
+    # one of those inputs needs a gradient). None: found from the saved arrays' memory.
+    saves: tuple[tuple[int, Any], ...] | None = None
+    versions: tuple = ()  # (index, counter, version at save time) per saved tensor
+    is_view: bool = False  # the output may share the first input's memory (a view op)
+    retained_by: Any = None  # the output tensor, when it called retain_grad()
 
     def save_for_backward(self, *values: Any) -> None:
         self.saved = values
@@ -103,17 +123,112 @@ class Function:
         ctx.saved = ()
         out = ctx.forward(*(t._data for t in tensors), **kwargs)
         result = tensor_type._wrap(out, requires_grad=record)
+        if cls.is_view and np.may_share_memory(out, tensors[0]._data):
+            _mark_view(result, tensors[0])
+            if record:  # how to re-derive it if its base changes in place (as torch)
+                result._view_of = (tensors[0], cls, kwargs)
         if record:
+            edges = []
+            for t in tensors:
+                made_by = t._ctx
+                if made_by is None:
+                    edges.append(t if t.requires_grad else None)
+                elif t._vc[1] != t._graph_epoch:
+                    edges.append(rederive(t, cls.__name__))
+                else:
+                    edges.append(made_by)
             ctx.parents = tensors
+            ctx.edges = edges
             result._ctx = ctx
+            if cls.saves != ():
+                ctx.versions = _saved_versions(ctx, tensors, result)
         return result
 
 
-def _topological_order(root: "Tensor") -> list["Tensor"]:
-    """Tensors reachable from ``root`` through recorded ops, each after all its users."""
-    order: list[Tensor] = []
+def rederive(view: "Tensor", op: str) -> Function:
+    """A view whose base was changed in place by a recorded op: record the view op again on
+    the base's current graph, as torch regenerates a view's grad_fn. A base that itself went
+    stale through another view (torch's CopySlices) cannot be re-derived: one clear error."""
+    origin = view._view_of
+    if origin is None:
+        raise RuntimeError(stale_message(op))
+    base, view_op, kwargs = origin
+    if base._ctx is not None and base._vc[1] != base._graph_epoch:
+        rederive(base, op)
+    if base._ctx is None and not base.requires_grad:
+        raise RuntimeError(stale_message(op))
+    fresh = view_op.apply(base, **kwargs)
+    view._ctx, view._graph_epoch = fresh._ctx, view._vc[1]
+    return view._ctx
+
+
+def _mark_view(result: "Tensor", base: "Tensor") -> None:
+    """``result`` shares ``base``'s memory: one version counter, as torch's views."""
+    result._vc = base._vc
+    result._graph_epoch = base._vc[1]
+    result._is_view = True
+    result._view_of_leaf = base._view_of_leaf or (base.requires_grad and base._ctx is None)
+
+
+def _saved_versions(ctx: Function, tensors: tuple, result: "Tensor") -> tuple:
+    spec = ctx.saves
+    if spec is None:  # no declaration: every input/output whose memory a saved array touches
+        arrays = [t._data for t in tensors] + [result._data]
+        found = {
+            (k if k < len(tensors) else -1)
+            for value in ctx.saved
+            if isinstance(value, np.ndarray)
+            for k, arr in enumerate(arrays)
+            if np.may_share_memory(value, arr)
+        }
+        spec = tuple((k, None) for k in sorted(found))
+    needs = ctx.needs_input_grad
+    entries = []
+    for index, condition in spec:
+        if condition is None or any(needs[j] for j in condition):
+            counter = (result if index < 0 else tensors[index])._vc
+            entries.append((index, counter, counter[0]))
+    return tuple(entries)
+
+
+def stale_message(op: str) -> str:
+    return (
+        f"{op}: an input was changed by an in-place operation recorded in the graph through "
+        "another tensor sharing its memory (a view or its base), after it was made; its graph "
+        "no longer describes its value. torch re-derives such views, cnnlab does not: take the "
+        "view after the in-place change, or clone() before changing it "
+        "(docs/design/autograd-semantics.md)"
+    )
+
+
+def _check_versions(ctx: Function) -> None:
+    for index, counter, version in ctx.versions:
+        if counter[0] != version:
+            if index < 0:
+                what = f"output 0 of {_node_name(ctx)}"
+            else:
+                maker = ctx.edges[index]
+                made_by = f"output 0 of {_node_name(maker)}" if isinstance(maker, Function) else "a leaf"
+                what = f"{made_by}, saved as input {index} of {_node_name(ctx)}"
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{what}] is at version {counter[0]}; expected version "
+                f"{version} instead. Hint: clone() the tensor before changing it in place, or "
+                "change it out of place."
+            )
+
+
+def _node_name(ctx: Function) -> str:
+    from .graph import node_name  # torch's names (MulBackward0); only on the error path
+
+    return node_name(ctx)
+
+
+def _topological_order(root: Any) -> list[Any]:
+    """Graph nodes (Functions, and leaf Tensors) reachable from ``root``, each after its users."""
+    order: list[Any] = []
     visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:  # iterative DFS: deep graphs must not hit Python's recursion limit
         node, expanded = stack.pop()
         if expanded:
@@ -123,10 +238,9 @@ def _topological_order(root: "Tensor") -> list["Tensor"]:
             continue
         visited.add(id(node))
         stack.append((node, True))
-        ctx = node._ctx
-        if ctx is not None and not ctx.released:
-            for parent in ctx.parents:
-                if parent.requires_grad and id(parent) not in visited:
+        if isinstance(node, Function) and not node.released:
+            for parent in node.edges:
+                if parent is not None and id(parent) not in visited:
                     stack.append((parent, False))
     order.reverse()
     return order
@@ -134,42 +248,52 @@ def _topological_order(root: "Tensor") -> list["Tensor"]:
 
 def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -> None:
     """Propagate ``grad`` from ``root`` to every leaf that requires a gradient."""
-    wrap = _tensor_type._wrap
-    if root._ctx is not None and root._ctx.released:
+    start = root._ctx
+    if start is not None and start.released:
         raise RuntimeError(
             "backward: trying to backward through the graph a second time; the graph was "
             "released by the first backward() to free memory. Call backward(retain_graph=True) "
             "the first time if you need to backward twice."
         )
-    grads: dict[int, np.ndarray] = {id(root): grad}
-    order = _topological_order(root)
+    if start is not None and root._vc[1] != root._graph_epoch:
+        start = rederive(root, "backward")
+    if start is None:
+        start = root
+    grads: dict[int, np.ndarray] = {id(start): grad}
+    order = _topological_order(start)
     for node in order:
         g = grads.pop(id(node), None)
-        ctx = node._ctx
-        if ctx is None:  # a leaf: accumulate into .grad, as PyTorch does
-            if g is not None and node.requires_grad:
-                if node.grad is None:
-                    node.grad = wrap(np.array(g, dtype=node._data.dtype, copy=True))
-                else:
-                    node.grad._data += g
+        if not isinstance(node, Function):  # a leaf: accumulate into .grad, as PyTorch does
+            if g is not None:
+                _accumulate_leaf(node, g)
             continue
-        if node._retains_grad and g is not None:
-            node.grad = wrap(np.array(g, copy=True))
+        retained = node.retained_by
+        if retained is not None and g is not None:
+            retained.grad = _tensor_type._wrap(np.array(g, copy=True))
         if g is None:
             continue
-        if ctx.released:
+        if node.released:
             raise RuntimeError(
-                f"backward: the graph through {type(ctx).__name__} was already released by an "
+                f"backward: the graph through {type(node).__name__} was already released by an "
                 "earlier backward(); use retain_graph=True on the first call."
             )
-        input_grads = ctx.backward(g)
+        if node.versions:
+            _check_versions(node)
+        input_grads = node.backward(g)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        _accumulate(ctx, input_grads, grads)
+        _accumulate(node, input_grads, grads)
     if not retain_graph:
         for node in order:
-            if node._ctx is not None:
-                _release(node._ctx)
+            if isinstance(node, Function):
+                _release(node)
+
+
+def _accumulate_leaf(leaf: "Tensor", g: np.ndarray) -> None:
+    if leaf.grad is None:
+        leaf.grad = _tensor_type._wrap(np.array(g, dtype=leaf._data.dtype, copy=True))
+    else:
+        leaf.grad._data += g
 
 
 def _accumulate(ctx: Function, input_grads: Sequence, grads: dict[int, np.ndarray]) -> None:
@@ -177,20 +301,25 @@ def _accumulate(ctx: Function, input_grads: Sequence, grads: dict[int, np.ndarra
         f"{type(ctx).__name__}.backward returned {len(input_grads)} gradients for "
         f"{len(ctx.parents)} inputs"
     )
-    for parent, pg in zip(ctx.parents, input_grads):
-        if pg is None or not parent.requires_grad:
+    for parent, edge, pg in zip(ctx.parents, ctx.edges, input_grads):
+        if pg is None or edge is None:
             continue
         assert pg.shape == parent._data.shape, (
             f"{type(ctx).__name__}.backward: gradient shape {pg.shape} != input shape "
             f"{parent._data.shape}"
         )
-        key = id(parent)
+        key = id(edge)
         # Never add in place: a backward may return a view of its incoming gradient.
         grads[key] = pg if key not in grads else grads[key] + pg
 
 
 def _release(ctx: Function) -> None:
     ctx.parents = ()
+    ctx.edges = ()
     ctx.saved = ()
+    if ctx.versions:  # (an op that saved nothing keeps the shared class default)
+        ctx.versions = ()
     ctx.__dict__.pop("label_inputs", None)  # a composite's inputs (graph.label) go with the graph
     ctx.released = True
+    if ctx.retained_by is not None:
+        ctx.retained_by = None

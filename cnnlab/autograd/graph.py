@@ -33,6 +33,8 @@ _FIXED = {
     "Repeat": "RepeatBackward0", "Sin": "SinBackward0", "Cos": "CosBackward0", "Sinh": "SinhBackward0",
     "Cosh": "CoshBackward0", "TakeAlongDim": "GatherBackward0",
     "Resize2d": "UpsampleBilinear2DBackward0",
+    "View": "ViewBackward0", "PowScalar": "PowBackward0", "Contiguous": "CloneBackward0",
+    "SetItem": "CopySlices",
 }
 
 
@@ -130,7 +132,7 @@ def next_functions(ctx: "Function") -> tuple:
         if type(ctx).__name__ == "CrossEntropy" and inputs:
             # PyTorch: NllLossBackward0 -> LogSoftmaxBackward0 -> the logits
             return ((_Shown("LogSoftmaxBackward0", (_edge(inputs[0]),)), 0),)
-        if type(ctx).__name__ in ("Add", "Sub", "Mul", "Div", "Pow"):
+        if type(ctx).__name__ in ("Add", "Sub", "Mul", "Div", "Pow", "PowScalar"):
             # `x * 2`: PyTorch's scalar overloads show no edge for the number
             inputs = tuple(t for t in inputs if not _constant(t))
     return tuple(_edge(t) for t in inputs)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from .._args import softmax_dim
 from .._ops.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .._tensor import Tensor
-from .linear import linear
+from .linear import check_same_dtype, linear
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -75,6 +75,7 @@ def maxout(input: Tensor, weight: Tensor, bias: Tensor | None = None, pieces: in
         raise ValueError(
             f"maxout: expected weight of shape (out_features * {pieces}, in_features), got {tuple(weight.shape)}"
         )
+    check_same_dtype("maxout", input, weight, bias)
     z = linear(input, weight, bias)
     z = z.reshape(z.shape[:-1] + (weight.shape[0] // pieces, pieces))
     # The gradient goes to the first maximal piece, as torch.max(dim) does.

@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+from .._dtype import torch_name
 from .._tensor import Tensor
 from ..autograd.graph import label
+
+
+def check_same_dtype(op: str, input: Tensor, weight: Tensor, bias: Tensor | None = None) -> None:
+    """torch's matrix products take one dtype: no promotion between input and weight."""
+    if input.dtype != weight.dtype:
+        raise RuntimeError(
+            f"{op}: mat1 and mat2 must have the same dtype, but got {torch_name(input.dtype)} and "
+            f"{torch_name(weight.dtype)} (input {input.dtype}, weight {weight.dtype})"
+        )
+    if bias is not None and bias.dtype != weight.dtype:
+        raise RuntimeError(
+            f"{op}: bias must have the weight's dtype, but got {torch_name(bias.dtype)} and "
+            f"{torch_name(weight.dtype)}"
+        )
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -23,6 +38,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: expected input of shape (*, {weight.shape[1]}) for weight of shape "
             f"{tuple(weight.shape)}, got {tuple(input.shape)}"
         )
+    check_same_dtype("linear", input, weight, bias)
     wt = weight.t()
     out = input @ wt
     if bias is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._args import loss_reduction
+from .._dtype import result_type, torch_name
 from .._ops.loss import BCEWithLogits, CrossEntropy, NLLLoss
 from ..autograd.graph import label
 from .._tensor import Tensor, from_numpy
@@ -21,6 +22,15 @@ from .activation import log_softmax
 
 class TargetOutOfRangeError(ValueError, IndexError):
     """A class-index target outside 0..C−1 (an IndexError in torch, a ValueError here)."""
+
+
+def _check_index_dtype(op: str, target: Tensor) -> None:
+    """torch takes class indices as int64 or uint8 only."""
+    if target.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError(
+            f"{op}: expected target dtype to be Long or Byte, but got {torch_name(target.dtype)} "
+            f"({target.dtype})"
+        )
 
 
 def _check_targets(op: str, input: Tensor, target: Tensor, ignore_index: int) -> np.ndarray:
@@ -105,6 +115,7 @@ def cross_entropy(
     target = target if isinstance(target, Tensor) else Tensor(target)
     if target.dtype.kind == "f":
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    _check_index_dtype(op, target)
     input, target, unbatched = _flat_unbatched(input, target)
     t = _check_targets(op, input, target, ignore_index)
     w = _check_weight(op, weight, input.shape[1])
@@ -163,8 +174,7 @@ def nll_loss(
     _check_input(op, input)
     reduction = loss_reduction(op, reduction, size_average, reduce)
     target = target if isinstance(target, Tensor) else Tensor(target)
-    if target.dtype.kind not in "iu":
-        raise ValueError(f"{op}: expected integer class-index targets, got dtype {target.dtype}")
+    _check_index_dtype(op, target)
     input, target, unbatched = _flat_unbatched(input, target)
     t = _check_targets(op, input, target, ignore_index)
     w = _check_weight(op, weight, input.shape[1])
@@ -181,7 +191,14 @@ def _pointwise_loss(op, input, target, size_average, reduce, reduction, weight, 
         raise ValueError(
             f"{op}: target of shape {tuple(target.shape)} does not broadcast with input of shape {tuple(input.shape)}"
         ) from None
-    loss = fn(input - target)
+    dtype = result_type(input.detach().numpy(), target.detach().numpy())
+    if dtype.kind != "f" or (op == "l1_loss" and np.bool_ in (input.dtype, target.dtype)):
+        raise RuntimeError(
+            f"{op}: cannot compute a loss between input of dtype {torch_name(input.dtype)} "
+            f"({input.dtype}) and target of dtype {torch_name(target.dtype)} ({target.dtype}); "
+            "needs a floating point result" + (" and no bool operand" if op == "l1_loss" else "")
+        )
+    loss = fn(input.to(dtype) - target.to(dtype))
     if weight is not None:
         if tuple(weight.shape) != tuple(input.shape):
             raise ValueError(
@@ -258,6 +275,14 @@ def binary_cross_entropy_with_logits(
     op = "binary_cross_entropy_with_logits"
     reduction = loss_reduction(op, reduction, size_average, reduce)
     target = target if isinstance(target, Tensor) else from_numpy(np.asarray(target, dtype=input.dtype))
+    for name, t in (("input", input), ("target", target)):
+        if t.dtype.kind != "f":
+            raise RuntimeError(
+                f"{op}: expected a floating point {name}, got {torch_name(t.dtype)} ({t.dtype}) "
+                f"(input {input.dtype}, target {target.dtype})"
+            )
+    if target.dtype != input.dtype:  # torch computes in the target's dtype
+        input = input.to(target.dtype)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
             f"{op}: target size {tuple(target.shape)} must be the same as input size {tuple(input.shape)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._ops.normalization import BatchNorm, LocalResponseNorm
+from .._dtype import require_float, torch_name
 from .._tensor import Tensor, from_numpy
 
 _ALPHA_MODES = ("pytorch", "paper")
@@ -50,7 +51,26 @@ def local_response_norm(
     if input.numel() == 0:
         return input
     alpha_eff = alpha / size if alpha_mode == "pytorch" else alpha
+    if input.dtype.kind != "f":
+        return _local_response_norm_int(input, int(size), alpha_eff, beta, k)
     return LocalResponseNorm.apply(input, size=int(size), alpha=alpha_eff, beta=beta, k=k)
+
+
+def _local_response_norm_int(input: Tensor, size: int, alpha: float, beta: float, k: float) -> Tensor:
+    """LRN of an int64 input as torch computes it: the window average of the squares in
+    integer arithmetic (C's truncating division), then (k + α·n·avg)^β in float32 (``alpha``
+    is α' = α/n here) and the input divided by it, a float32 result. torch has no kernel for other integer dtypes."""
+    if input.dtype != np.int64:
+        raise RuntimeError(
+            f"local_response_norm: not implemented for {torch_name(input.dtype)} ({input.dtype}) "
+            "input; needs float32, float64 or int64"
+        )
+    x = input.detach().numpy()
+    squares = np.pad(x * x, [(0, 0), (size // 2, (size - 1) // 2)] + [(0, 0)] * (x.ndim - 2))
+    window = sum(squares[:, i : i + x.shape[1]] for i in range(size))
+    average = (window // size).astype(np.float32)
+    scale = (average * np.float32(alpha * size) + np.float32(k)) ** np.float32(beta)
+    return from_numpy(x.astype(np.float32) / scale)
 
 
 def batch_norm(
@@ -90,7 +110,18 @@ def batch_norm(
                 f"batch_norm: expected `{name}` of shape ({channels},) for input of shape "
                 f"{tuple(input.shape)}, got {tuple(t.shape)}"
             )
-    if training and input.numel() // max(channels, 1) <= 1:
+    require_float("batch_norm", input.detach().numpy())
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.dtype != input.dtype:  # torch's CPU kernel: one dtype for all
+            raise RuntimeError(
+                f"batch_norm: mixed dtype: input is {torch_name(input.dtype)} ({input.dtype}) but "
+                f"`{name}` is {torch_name(t.dtype)} ({t.dtype}); all inputs must share one dtype"
+            )
+    if input.numel() == 0:  # as torch: an empty batch gives an empty output, statistics unchanged
+        shape = (1, channels) + (1,) * (input.ndim - 2)
+        out = input * (1.0 if weight is None else weight.reshape(shape))
+        return out if bias is None else out + bias.reshape(shape)
+    if training and input.numel() // max(channels, 1) == 1:
         raise ValueError(
             f"batch_norm: expected more than 1 value per channel when training, got input of shape {tuple(input.shape)}"
         )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._args import adaptive_size, pool_args
+
+INT_DTYPES = ("int64", "int32", "int16", "int8", "uint8")  # torch max-pools these, not bool
 from .._ops.pooling import AdaptiveAvgPool2dOp, AdaptiveMaxPool2dOp, AvgPool2dOp, MaxPool2dOp
 from .._tensor import Tensor, from_numpy
 
@@ -43,7 +45,9 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
         >>> F.max_pool2d(cnnlab.randn(8, 16, 24, 24), 2).shape
         (8, 16, 12, 12)
     """
-    kernel, stride, pad, dilation = pool_args("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    kernel, stride, pad, dilation = pool_args(
+        "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, int_dtypes=INT_DTYPES
+    )
 
     def run(x):
         sink = [] if return_indices else None
@@ -74,9 +78,14 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
         >>> F.avg_pool2d(cnnlab.randn(8, 16, 24, 24), 2).shape
         (8, 16, 12, 12)
     """
-    kernel, stride, pad, _ = pool_args("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    kernel, stride, pad, _ = pool_args(
+        "avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode, int_dtypes=("int64",)
+    )
     if divisor_override is not None and divisor_override <= 0:
         raise ValueError(f"avg_pool2d: `divisor_override` must be positive, got {divisor_override!r}")
+    if input.dtype == np.int64:  # torch: integer sum, divided with C's truncation
+        mean = avg_pool2d(input.double(), kernel, stride, pad, ceil_mode, count_include_pad, divisor_override)
+        return from_numpy(np.trunc(mean.detach().numpy()).astype(np.int64))
     return _batched(input, lambda x: AvgPool2dOp.apply(
         x, kernel=kernel, stride=stride, pad=pad, ceil_mode=bool(ceil_mode),
         count_include_pad=bool(count_include_pad), divisor_override=divisor_override))

@@ -3,7 +3,9 @@
 A subclass only says how to create a parameter's state (``_init_state``) and how to update
 one parameter's array in place (``_update``); the base class walks the groups, skips
 parameters without a gradient, and saves/loads the state in PyTorch's ``state_dict`` format.
-Updates work in place on the arrays ``p.detach().numpy()``, so they never record a graph.
+Updates work in place on the arrays ``p.detach().numpy()``, so they never record a graph;
+each update bumps the parameter's version counter, as torch's in-place updates do, so a graph
+that saved a parameter before ``step()`` refuses to backward afterwards.
 """
 
 from __future__ import annotations
@@ -172,6 +174,7 @@ class Optimizer:
                 if not state:
                     self._init_state(param, state, group)
                 self._update(param, grad, state, group)
+                p._bump_version()  # an in-place change, as torch's optimizers make
                 if not state:  # e.g. plain SGD keeps no state: as torch, no empty entry
                     del self.state[p]
         return loss

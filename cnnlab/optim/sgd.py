@@ -27,6 +27,10 @@ class SGD(Optimizer):
             d = g + momentum * b_t  (nesterov)   or   d = b_t  (momentum > 0)   or   d = g
             p = p - lr * d
 
+    Deliberate difference from torch: a NaN ``lr`` (or momentum, weight_decay) is refused
+    here ("Invalid learning rate: nan"); torch's check ``lr < 0`` lets NaN through and the
+    first ``step()`` silently turns every parameter into NaN (docs/design/autograd-semantics.md).
+
     Example:
         >>> opt = cnnlab.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         >>> opt.zero_grad(); loss.backward(); opt.step()

@@ -154,8 +154,10 @@ def test_nll_loss_gradcheck_and_errors():
     gradcheck(lambda a: F.nll_loss(a, cnnlab.tensor(t)), rand(3, 3, seed=17))
     with pytest.raises(ValueError, match=r"nll_loss: target 3 is out of range for 3 classes"):
         F.nll_loss(cnnlab.tensor(rand(2, 3)), cnnlab.tensor([3, 0]))
-    with pytest.raises(ValueError, match="integer class-index targets"):
+    with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte, but got Float"):
         F.nll_loss(cnnlab.tensor(rand(2, 3)), cnnlab.tensor([1.0, 0.0]))
+    with pytest.raises(RuntimeError):  # torch refuses float targets too
+        torch.nn.functional.nll_loss(torch.tensor(rand(2, 3)), torch.tensor([1.0, 0.0]))
 
 
 # ------------------------------------------------------------------- mse / l1

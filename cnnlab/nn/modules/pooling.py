@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ... import functional as F
 from ..._args import adaptive_size, pool_args
+from ...functional.pooling import INT_DTYPES
 from .module import Module
 
 
@@ -39,7 +40,8 @@ class MaxPool2d(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        pool_args(repr(self), input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+        pool_args(repr(self), input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                  int_dtypes=INT_DTYPES)
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
@@ -78,7 +80,8 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input):
-        pool_args(repr(self), input, self.kernel_size, self.stride, self.padding, 1, self.ceil_mode)
+        pool_args(repr(self), input, self.kernel_size, self.stride, self.padding, 1, self.ceil_mode,
+                  int_dtypes=("int64",))
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
