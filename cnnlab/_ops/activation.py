@@ -23,7 +23,11 @@ class ReLU(Function):
 
     def backward(self, grad):
         (mask,) = self.saved
-        return grad * mask
+        out = grad * mask  # keeps the memory order of grad (a masked np.where is ~15x slower)
+        if np.isnan(out.sum()):
+            # inf * 0 gave NaN where the unit was off: torch's threshold_backward passes 0 there
+            np.copyto(out, 0, where=~mask)
+        return out
 
 
 class LeakyReLU(Function):

@@ -59,6 +59,7 @@ def test_memory_does_not_grow_with_training_steps():
     after_200 = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     # One step's graph holds ≈ 0.5 MB of activations; 150 more steps must not add any of it.
-    # What may grow is the kept loss tensors themselves (each with its released node and
-    # version counter, ≈ 0.8 KB): under 1 KB per step, far below one graph.
-    assert after_200 - after_50 < 150_000, (after_50, after_200)
+    # What may grow is the kept loss tensors themselves (each with its released node, version
+    # counter and what the interpreter's caches hold for it: 0.8-1.1 KB measured, depending on
+    # what else the process imported): allow 2.5 KB per step, 200x less than one leaked graph.
+    assert after_200 - after_50 < 150 * 2_500, (after_50, after_200)
