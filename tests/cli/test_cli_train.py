@@ -99,6 +99,7 @@ def test_output_directory_is_not_overwritten(tiny_run, tmp_path, capsys):
     assert (tiny_run / "checkpoint.safetensors").read_bytes() == before
 
 
+@pytest.mark.slow  # two short trainings on real data: ≈ 20 s
 def test_resume_from_cli_equals_uninterrupted_run(tmp_path, capsys):
     common = ["mnist-cnn", "--data", "fashion-mnist", "--limit-train", 192, "--limit-test", 64,
               "--no-progress", "--batch-size", 32, "--optimizer", "adam", "--lr", 0.001,
@@ -150,6 +151,7 @@ def test_demo_runs_the_main_job_quickly(tmp_path, capsys, monkeypatch):
     assert (latest_run(tmp_path / "runs") / "examples").is_dir()
 
 
+@pytest.mark.slow  # a few hundred steps on real data: ≈ 20 s
 def test_few_hundred_steps_on_real_fashion_mnist_learn(tmp_path, capsys):
     """250 steps of batch 64 (16,000 images): well above the 10% of chance."""
     rc, out, _ = cli(capsys, "train", "mnist-cnn", "--data", "fashion-mnist", "--limit-train", 16000,

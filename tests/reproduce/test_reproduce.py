@@ -28,6 +28,7 @@ def test_unknown_recipe_lists_valid_names():
         load_recipes(only=["nope"])
 
 
+@pytest.mark.slow  # every recipe on its quick budget: ≈ 85 s
 def test_reproduce_quick_runs_every_row(tmp_path):
     cmd = [sys.executable, "-m", "cnnlab", "reproduce", "--quick", "--out", str(tmp_path), "--runs", str(tmp_path / "runs")]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
