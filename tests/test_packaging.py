@@ -55,7 +55,7 @@ def test_wheel_and_sdist_build_and_the_installed_wheel_runs(tmp_path):
 
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel", "--outdir", str(dist),
-                    str(ROOT)], check=True, capture_output=True, timeout=600)
+                    str(ROOT)], check=True, capture_output=True, timeout=600, cwd=tmp_path)
     wheel = next(dist.glob("cnnlab-*.whl"))
     assert next(dist.glob("cnnlab-*.tar.gz")).stat().st_size > 0
     names = zipfile.ZipFile(wheel).namelist()
