@@ -14,6 +14,16 @@ from .module import Module
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+
+def _reset_conv_parameters(weight, bias) -> None:
+    """PyTorch's initialisation of a convolution (plain or transposed): Kaiming-uniform weights
+    with a = √5, and the bias uniform in ±1/√fan_in, fan_in = weight.shape[1] · kH · kW."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in = weight.shape[1] * weight.shape[2] * weight.shape[3]
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
 class Conv2d(Module):
     """2-D convolution over a batch of images, with PyTorch's arguments and initialisation.
 
@@ -72,11 +82,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_conv_parameters(self.weight, self.bias)
 
     def forward(self, input):
         check_conv_input(repr(self), input, self.in_channels, self.kernel_size, self._pads, self.dilation)
@@ -148,11 +154,7 @@ class ConvTranspose2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_conv_parameters(self.weight, self.bias)
 
     def forward(self, input):
         if input.ndim not in (3, 4) or input.shape[-3] != self.in_channels:
