@@ -128,7 +128,8 @@ async function showKernel(k) {
   document.querySelectorAll("#backward-maps canvas.map.selected").forEach((m) => m.classList.remove("selected"));
   const m = document.querySelector(`#backward-maps canvas.map[data-layer="${k.layer}"][data-channel="${k.channel}"]`);
   if (m) m.classList.add("selected");
-  const box = $("backward-kernel"); box.innerHTML = "";
+  const box = $("backward-kernel"), first = !box.hasChildNodes(); box.innerHTML = "";
+  if (first) setTimeout(() => box.scrollIntoView({ behavior: "smooth", block: "nearest" }), 0);
   const ci = Math.min(k.inChannel || 0, d.input_channels.length - 1);
   box.append(el("h3", { text: `∂L/∂W of ${d.name} kernel ${d.channel}` +
     (d.input_channels.length > 1 ? `, input channel ${d.input_channels[ci]}` : "") }));
@@ -140,11 +141,13 @@ async function showKernel(k) {
   const flat = Float32Array.from(d.out_grad.flat()), gmax = Math.max(...flat.map(Math.abs)) || 1;
   const cv = el("canvas", { class: "map big", id: "backward-g" });
   drawMap(cv, flat, 0, h, w, gmax, false);
-  const ctx = cv.getContext("2d"); ctx.strokeStyle = "#e08214"; ctx.lineWidth = 0.25; ctx.strokeRect(d.x, d.y, 1, 1);
   const size = Math.min(200, Math.max(120, 8 * w));
   cv.style.width = `${size}px`; cv.style.height = `${Math.round(size * h / w)}px`;
   cv.addEventListener("click", (e) => { const [y, x] = cellAt(e, cv, h, w); showKernel({ ...kernel, y, x }); });
-  row.append(el("figure", { class: "bw-fig" }, el("figcaption", { text: `G = ∂L/∂${d.name}[${d.channel}] (${h}×${w})` }), cv));
+  const mark = el("div", { class: "win" });     // the chosen position
+  Object.assign(mark.style, { left: `${100 * d.x / w}%`, top: `${100 * d.y / h}%`, width: `${100 / w}%`, height: `${100 / h}%` });
+  row.append(el("figure", { class: "bw-fig" }, el("figcaption", { text: `G = ∂L/∂${d.name}[${d.channel}] (${h}×${w}), position (y=${d.y}, x=${d.x}) marked` }),
+    el("div", { class: "bigmap-box" }, cv, mark)));
   if (d.input_channels.length > 1) {
     const sel = el("select", { id: "backward-inchannel" });
     d.input_channels.forEach((c, j) => sel.append(el("option", { value: j, text: `input channel ${c}` })));
