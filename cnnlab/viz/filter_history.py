@@ -45,6 +45,20 @@ def filter_tiles(weights: np.ndarray) -> tuple[np.ndarray, str]:
     return rgb.round().astype(np.uint8), note
 
 
+def frame_layout(n_filters: int, kh: int, kw: int, scale: int | None = None) -> dict:
+    """Where each filter goes in a frame: ``size`` (w, h), the tile size ``tile`` (w, h) and the
+    top-left corner of filter o's tile in ``corners[o]``."""
+    s = scale or max(4, 72 // max(kh, kw))
+    cols = int(np.ceil(np.sqrt(n_filters)))
+    rows = -(-n_filters // cols)
+    gap, top, pad = 6, 52, 12
+    tw, th = kw * s, kh * s
+    width = max(pad * 2 + cols * (tw + gap) - gap, 400)
+    left = (width - (cols * (tw + gap) - gap)) // 2
+    corners = [(left + (o % cols) * (tw + gap), top + (o // cols) * (th + gap)) for o in range(n_filters)]
+    return {"size": (width, top + rows * (th + gap) - gap + pad), "tile": (tw, th), "corners": corners, "pad": pad}
+
+
 def filter_frames(history, scale: int | None = None) -> list:
     """One PIL image per snapshot: a title, the epoch, and the filters on a square-ish grid."""
     from PIL import Image, ImageDraw
@@ -53,28 +67,19 @@ def filter_frames(history, scale: int | None = None) -> list:
 
     tiles, note = filter_tiles(history.weights)
     E, O, kh, kw = tiles.shape[:4]
-    s = scale or max(4, 72 // max(kh, kw))
-    cols = int(np.ceil(np.sqrt(O)))
-    rows = -(-O // cols)
-    gap, top, pad = 6, 52, 12
-    tw, th = kw * s, kh * s
-    width = max(pad * 2 + cols * (tw + gap) - gap, 400)
+    lay = frame_layout(O, kh, kw, scale)
+    (tw, th), pad = lay["tile"], lay["pad"]
     big, small = _font(15), _font(12)
-    left = (width - (cols * (tw + gap) - gap)) // 2
-    height = top + rows * (th + gap) - gap + pad
     frames = []
     last = history.epochs[-1]
     for k, epoch in enumerate(history.epochs):
-        img = Image.new("RGB", (width, height), (255, 255, 255))
+        img = Image.new("RGB", lay["size"], (255, 255, 255))
         d = ImageDraw.Draw(img)
         when = "initialisation" if epoch == 0 else f"after epoch {epoch} of {last}"
         d.text((pad, 8), f"{history.layer}: {O} filters of {kh}×{kw}, {when}", fill=(20, 20, 20), font=big)
         d.text((pad, 30), note, fill=(100, 100, 100), font=small)
-        for o in range(O):
-            r, c = divmod(o, cols)
-            tile = Image.fromarray(tiles[k, o]).resize((tw, th), Image.NEAREST)
-            x0, y0 = left + c * (tw + gap), top + r * (th + gap)
-            img.paste(tile, (x0, y0))
+        for o, (x0, y0) in enumerate(lay["corners"]):
+            img.paste(Image.fromarray(tiles[k, o]).resize((tw, th), Image.NEAREST), (x0, y0))
             d.rectangle([x0 - 1, y0 - 1, x0 + tw, y0 + th], outline=(190, 190, 190))
         frames.append(img)
     return frames

@@ -94,6 +94,12 @@ def files(tmp_path_factory):
     rc = main(["train", "mnist-cnn", "--data", "mnist10k", "--limit-train", "64", "--limit-test", "32",
                "--out", str(f["run"]), "--no-progress"])
     assert rc == 0
+    for name, snapshots in (("nosnap", None), ("badsnap", b"PK not a zip")):   # runs without usable filters.npz
+        f[name] = d / name
+        f[name].mkdir()
+        (f[name] / "checkpoint.safetensors").write_bytes((f["run"] / "checkpoint.safetensors").read_bytes())
+        if snapshots:
+            (f[name] / "filters.npz").write_bytes(snapshots)
     return f
 
 
@@ -307,7 +313,14 @@ CASES = {
     "show-filters": [(["show-filters", "{run}", "--max-filters", "0"], 2, ["--max-filters"]),
                      (["show-filters", "{run}", "--max-filters", "-1"], 2, ["--max-filters"]),
                      (["show-filters", "{run}", "--layer", "nosuch", "--out", "{tmp}/f.png"], 2, ["nosuch"]),
-                     (["show-filters", "{corrupt_ckpt}"], 2, ["corrupt"])],
+                     (["show-filters", "{corrupt_ckpt}"], 2, ["corrupt"]),
+                     (["show-filters", "{nosnap}", "--over-training", "--out", "{tmp}/f.gif"], 2,
+                      ["no per-epoch filter snapshots"]),
+                     (["show-filters", "{badsnap}", "--over-training", "--out", "{tmp}/f.gif"], 2,
+                      ["not a filter snapshot file"]),
+                     (["show-filters", "{run}", "--over-training", "--out", "{tmp}/f.png"], 2, ["--out", ".gif"]),
+                     (["show-filters", "{run}", "--over-training", "--layer", "conv2", "--out", "{tmp}/f.gif"], 2,
+                      ["--layer", "conv1"])],
     "size": [(["size", "--input", "abc", "--kernel", "3"], 2, ["--input"]),
              (["size", "--input", "32", "--kernel", "3", "--stride", "0"], 2, ["--stride"]),
              (["size", "--input", "3", "--kernel", "5"], 2, []), (["size", "--input", "1x28x28", "--layers", "bogus"], 2, []),
@@ -374,7 +387,8 @@ def test_absent_data_that_cannot_be_downloaded_is_a_run_time_failure(argv, offli
      "--out", "{ro}/run"],
     ["train", "mnist-cnn", "--data", "mnist10k", "--runs-root", "{ro}"],
     ["filter", "--out", "{ro}/f.png"], ["pixels", "--out", "{ro}/p.png"],
-    ["show-filters", "{run}", "--out", "{ro}/f.png"], ["show-features", "{run}", "--out", "{ro}/f.png"],
+    ["show-filters", "{run}", "--out", "{ro}/f.png"], ["show-filters", "{run}", "--over-training", "--out", "{ro}/f.gif"],
+    ["show-features", "{run}", "--out", "{ro}/f.png"],
     ["explain-conv", "--gif", "{ro}/c.gif"], ["reproduce", "--quick", "--out", "{ro}"],
     ["reproduce", "--quick", "--runs", "{ro}/runs"], ["show-activations", "--out", "{ro}/a.png"],
     ["shift-test", "{run}", "--out", "{ro}/s.png"], ["demo", "--out", "{ro}/run"],
