@@ -258,3 +258,34 @@ def test_bad_arguments_get_a_4xx_that_says_what_is_wrong(mnist):
         body = r.json()
         assert set(body) == {"error"} and piece in body["error"], (url, body)
     assert mnist.client.get(f"/api/backward?input_id={iid}&target=1").status_code == 200
+
+
+def test_filters_history_route_serves_the_runs_snapshots(tmp_path):
+    """A run trained by fit: /api/filters/history gives its snapshots, the last one the weights
+    /api/filters shows (the checkpoint's); a checkpoint without snapshots says so."""
+    from cnnlab.explain.loading import app_kwargs_from_checkpoint
+    from cnnlab.train import fit
+    from cnnlab.train.snapshots import FILTERS, load_filter_history
+    from cnnlab.utils.data import DataLoader, TensorDataset
+
+    cnnlab.manual_seed(0)
+    model = models.create("mnist-cnn")
+    rng = np.random.default_rng(0)
+    data = TensorDataset(cnnlab.from_numpy(rng.random((32, 1, 28, 28)).astype(np.float32)),
+                         cnnlab.from_numpy(rng.integers(0, 10, 32)))
+    loader = DataLoader(data, batch_size=16, shuffle=True, generator=cnnlab.Generator().manual_seed(0))
+    fit(model, loader, epochs=2, optimizer=cnnlab.optim.SGD(model.parameters(), lr=0.1), out_dir=tmp_path,
+        model_name="mnist-cnn", model_config={}, plots=False, log=None,
+        extra_meta={"input_shape": [1, 28, 28]})
+    kwargs, notes = app_kwargs_from_checkpoint(tmp_path)
+    client = TestClient(create_app(**kwargs), raise_server_exceptions=True)
+    h = client.get("/api/filters/history").json()
+    want = load_filter_history(tmp_path)
+    assert h["available"] and h["layer"] == "conv1" and h["epochs"] == [0, 1, 2]
+    np.testing.assert_array_equal(_decode(h["weights"]), want.weights)
+    np.testing.assert_array_equal(_decode(h["weights"])[-1], _decode(client.get("/api/filters").json()["weights"]))
+    (tmp_path / FILTERS).unlink()
+    kwargs, notes = app_kwargs_from_checkpoint(tmp_path)
+    assert any("no per-epoch filter snapshots" in n for n in notes)
+    h = TestClient(create_app(**kwargs), raise_server_exceptions=True).get("/api/filters/history")
+    assert h.status_code == 200 and h.json()["available"] is False and "snapshots" in h.json()["note"]

@@ -1,21 +1,59 @@
-"""End-to-end: the explainer's Backward tab in Chromium (the fixtures of test_explain_browser.py).
+"""End-to-end: the explainer's Backward tab and the Filters tab's epoch slider in Chromium
+(the browser and page fixtures of test_explain_browser.py).
 
 The numbers the page shows (the loss, ∂L/∂W of a clicked kernel, one SGD step) are compared
 with torch's twin of the served model, run here with the same weights. ``CNNLAB_SCREENSHOTS``
-and ``CNNLAB_EXPLAIN_CHECKPOINT`` work as in test_explain_browser.py (the screenshot is
-``explainer-backward.png``).
+and ``CNNLAB_EXPLAIN_CHECKPOINT`` work as in test_explain_browser.py (the screenshots are
+``explainer-backward.png`` and ``explainer-filters-over-training.png``).
 """
 
 from __future__ import annotations
+
+import os
+import threading
+import time
+import types
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from test_explain_browser import _sample_input, _shot, browser, page, server  # noqa: F401  (fixtures)
+from test_explain_browser import _free_port, _sample_input, _shot, _synthetic_kwargs, browser, page  # noqa: F401
 from torch_zoo import MnistCNN
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server():
+    """test_explain_browser's server, with per-epoch filter snapshots: a trained run's own, or for
+    the synthetic model three made-up epochs that end at its conv1 weights."""
+    import uvicorn
+
+    from cnnlab.explain import create_app
+    from cnnlab.train.snapshots import FilterHistory
+
+    ckpt = os.environ.get("CNNLAB_EXPLAIN_CHECKPOINT")
+    if ckpt:
+        from cnnlab.explain.loading import app_kwargs_from_checkpoint
+
+        kwargs, _ = app_kwargs_from_checkpoint(ckpt)
+    else:
+        kwargs = _synthetic_kwargs()
+        w = kwargs["model"].conv1.weight.detach().numpy()
+        kwargs["filter_history"] = FilterHistory("conv1", [0, 1, 2], np.stack([w * 0.2, w * 0.6, w]))
+    app = create_app(**kwargs)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 15
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.02)
+    assert srv.started, "the explainer's server did not start"
+    yield types.SimpleNamespace(url=f"http://127.0.0.1:{port}", ex=app.state.explainer, kwargs=kwargs)
+    srv.should_exit = True
+    thread.join(10)
 
 
 def _twin(server):
@@ -86,3 +124,37 @@ def test_backward_view_shows_autograds_numbers(page, server, tmp_path):
     page.wait_for_selector("#backward-step-error")
     assert "lr" in page.inner_text("#backward-step-error")
     assert [e for e in page.errors if "400" not in e] == []   # the refused request logs a 400, nothing else
+
+
+def _filter_pixels(page, o):
+    """The RGBA pixels of filter o's canvas in the Filters tab."""
+    return page.evaluate(f"""() => {{ const c = document.querySelectorAll('#filters .filter canvas')[{o}];
+        return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); }}""")
+
+
+def test_filters_view_has_an_epoch_slider_over_the_runs_snapshots(page, server, tmp_path):
+    h = server.kwargs["filter_history"]
+    assert h is not None, "the explained run has no filter snapshots"
+    page.click("#tabs button[data-tab='filters']")
+    page.wait_for_selector("#filters-epoch")
+    E = len(h.epochs)
+    assert page.get_attribute("#filters-epoch", "max") == str(E - 1)
+    assert page.get_attribute("#filters .filter-grid", "data-epoch") == str(h.epochs[-1])
+    last = _filter_pixels(page, 0)
+    page.fill("#filters-epoch", "0")
+    page.wait_for_function("() => document.querySelector('#filters .filter-grid').dataset.epoch === '0'")
+    assert "initialisation" in page.inner_text("#filters-epoch-v")
+    first = _filter_pixels(page, 0)
+    # one scale per filter over the run: the drawn colour of the first weight follows w / max|w| over epochs
+    w = np.asarray(h.weights, np.float64)[:, 0, 0]
+    m = np.abs(w).max()
+    for pixels, k in ((first, 0), (last, E - 1)):
+        t = np.clip(w[k, 0, 0] / m, -1, 1)
+        c = np.array([178, 24, 43]) if t >= 0 else np.array([33, 102, 172])
+        np.testing.assert_allclose(pixels[:3], 255 + (c - 255) * abs(t), atol=1.01)
+    assert first != last
+    page.click("#filters-play")
+    page.wait_for_function(f"() => document.querySelector('#filters .filter-grid').dataset.epoch === '{h.epochs[-1]}'",
+                           timeout=5000 + 1000 * E)
+    _shot(page, "filters-over-training", tmp_path, page.locator("#tab-filters"))
+    assert page.errors == []
