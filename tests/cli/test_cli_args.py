@@ -23,3 +23,14 @@ def test_bounded_integer_names_both_bounds():
     kind = A.int_range(0, 9)
     assert _message(kind, "10") == "expected an integer from 0 to 9, got '10'"
     assert _message(kind, "-1") == "expected an integer from 0 to 9, got '-1'"
+
+
+def test_os_errors_name_the_file_without_errno_prefix(tmp_path):
+    from cnnlab.cli.errors import report
+
+    out = str(tmp_path / "no" / "x.png")
+    code, message = report(FileNotFoundError(2, "No such file or directory", out), argparse.Namespace(out=out))
+    assert (code, message) == (1, f"cannot write {out!r}: no such file or directory")
+    missing = str(tmp_path / "input.png")
+    code, message = report(FileNotFoundError(2, "No such file or directory", missing), argparse.Namespace(out=out))
+    assert (code, message) == (2, f"no such file or directory: {missing!r}")
