@@ -19,7 +19,7 @@ let current = null;          // the /api/backward answer shown
 let kernel = null;           // {layer, channel, y, x, inChannel} of the kernel panel, or null
 let kernelAnswer = null;     // the /api/backward/kernel answer shown
 
-const num = (v) => (v === null || v === undefined ? "–" : (v === 0 ? "0" : Number(v).toPrecision(4)));
+const num = (v) => (v === null || v === undefined ? "–" : (v === 0 ? "0" : Number(v).toPrecision(3)));
 
 export function init() {
   on("trace", ({ trace }) => { setDefaultTarget(trace); kernel = null; stale = true; if (visible) load(); });
@@ -163,7 +163,7 @@ async function showKernel(k) {
     el("b", { id: "backward-gval", "data-value": d.g, text: num(d.g) })));
   terms.append(el("span", { class: "op", text: "=" }));
   terms.append(grid(d.term[ci], "this position's term", "backward-term"));
-  terms.append(el("span", { class: "op", text: `Σ over ${d.positions} positions →` }));
+  terms.append(el("span", { class: "op", text: `Σ over all ${d.positions} →` }));
   terms.append(grid(d.total[ci], "∂L/∂W, the sum", "backward-total"));
   terms.append(grid(d.autograd[ci], "∂L/∂W, autograd", "backward-autograd"));
   box.append(terms);
