@@ -119,3 +119,40 @@ def test_a_model_without_conv_layers_keeps_no_snapshots(tmp_path):
     assert not (tmp_path / "mlp" / FILTERS).exists()
     with pytest.raises(FileNotFoundError, match="no per-epoch filter snapshots"):
         load_filter_history(tmp_path / "mlp")
+
+
+@pytest.mark.slow
+def test_runs_killed_around_the_snapshot_write_resume_to_the_uninterrupted_file(tmp_path):
+    """Real SIGKILLs (test_crash_resume.py's wrapper): just after epoch 2's snapshot was renamed
+    into place (its checkpoint not yet written), then half-way through a snapshot's temporary file."""
+    import signal
+    import subprocess
+    import sys
+
+    from test_crash_resume import WRAPPER
+
+    args = ["--epochs", "3", "--limit-train", "200", "--limit-test", "50", "--batch-size", "50",
+            "--no-progress"]
+
+    def train(out, crash, resume):
+        env = {**__import__("os").environ, "CRASH": crash or "none:-:0"}
+        extra = ["--resume", "--no-progress"] if resume else ["--force", *args]
+        return subprocess.run([sys.executable, "-c", WRAPPER, "train", "mnist-cnn", "--data", "mnist10k", "--out", str(out),
+                               "--runs-root", str(out.parent / "runs"), *extra],
+                              env=env, capture_output=True, text=True, timeout=300)
+
+    assert train(tmp_path / "ref", None, False).returncode == 0
+    out = tmp_path / "run"
+    r = train(out, "after:filters.npz:3", False)        # writes: epoch 0, epoch 1, epoch 2 → killed
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    assert load_filter_history(out).epochs == [0, 1, 2]
+    assert read_checkpoint(out / "checkpoint.safetensors")[1]["epoch"] == 1
+    r = train(out, "torn:filters.npz:2", True)          # the rewrite at start, then epoch 2's torn
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    assert list(out.glob(".filters.npz.*.tmp"))
+    r = train(out, None, True)
+    assert r.returncode == 0, r.stderr
+    assert not list(out.glob(".*.tmp"))
+    _same(load_filter_history(out), load_filter_history(tmp_path / "ref"))
+    np.testing.assert_array_equal(load_filter_history(out).weights[-1],
+                                  read_checkpoint(out / "checkpoint.safetensors")[0]["conv1.weight"])
