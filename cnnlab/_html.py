@@ -65,20 +65,22 @@ def details(summary: str, text: str) -> str:
 _COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 
 
-def line_chart(series: dict, *, title: str, xlabel: str, width: int = 320, height: int = 180) -> str:
-    """An inline SVG with one polyline per ``{name: (xs, ys)}`` (non-finite points skipped),
-    the y range written at the axis and a legend; an empty string when there is nothing to draw."""
+def line_chart(series: dict, *, title: str, xlabel: str, xmin: float | None = None, width: int = 440,
+               height: int = 180) -> str:
+    """An inline SVG with one polyline per ``{name: (xs, ys)}`` (non-finite points skipped), the
+    x and y ranges written at the axes and a legend on the right; an empty string when there is
+    nothing to draw. ``xmin`` starts the x axis there (or at the first point, if that is lower)."""
     pts = {k: [(float(x), float(y)) for x, y in zip(*v) if math.isfinite(float(y))] for k, v in series.items()}
     pts = {k: v for k, v in pts.items() if v}
     if not pts:
         return ""
     xs = [x for v in pts.values() for x, _ in v]
     ys = [y for v in pts.values() for _, y in v]
-    x0, x1 = min(xs), max(xs)
+    x0, x1 = min(xs) if xmin is None else min(min(xs), xmin), max(xs)
     y0, y1 = min(ys), max(ys)
     x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
-    left, top, bottom, right = 48, 20, 30, 10
-    w, h = width - left - right, height - top - bottom
+    left, top, bottom, legend = 48, 20, 30, 130
+    w, h = width - left - legend, height - top - bottom
 
     def sx(x):
         return left + (x - x0) / (x1 - x0) * w
@@ -92,16 +94,15 @@ def line_chart(series: dict, *, title: str, xlabel: str, width: int = 320, heigh
            f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#999"/>',
            f'<text x="{left - 4}" y="{top + 8}" text-anchor="end">{y1:.3g}</text>',
            f'<text x="{left - 4}" y="{top + h}" text-anchor="end">{y0:.3g}</text>',
-           f'<text x="{left}" y="{height - 16}" text-anchor="middle">{x0:g}</text>',
-           f'<text x="{left + w}" y="{height - 16}" text-anchor="middle">{x1:g}</text>',
+           f'<text x="{left}" y="{height - 16}" text-anchor="middle">{x0:.3g}</text>',
+           f'<text x="{left + w}" y="{height - 16}" text-anchor="middle">{x1:.3g}</text>',
            f'<text x="{left + w / 2}" y="{height - 4}" text-anchor="middle">{escape(xlabel)}</text>']
     for i, (name, v) in enumerate(pts.items()):
         colour = _COLOURS[i % len(_COLOURS)]
         coords = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in v)
         out.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
-        if len(v) == 1:
-            out.append(f'<circle cx="{sx(v[0][0]):.1f}" cy="{sy(v[0][1]):.1f}" r="3" fill="{colour}"/>')
-        out.append(f'<text x="{left + w - 4}" y="{top + 12 + 12 * i}" text-anchor="end" fill="{colour}">'
-                   f'{escape(name)}</text>')
+        if len(v) <= 12:  # few points (one per epoch): mark each
+            out += [f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2.5" fill="{colour}"/>' for x, y in v]
+        out.append(f'<text x="{left + w + 8}" y="{top + 8 + 13 * i}" fill="{colour}">{escape(name)}</text>')
     out.append("</svg>")
     return "".join(out)

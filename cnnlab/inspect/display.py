@@ -47,13 +47,13 @@ def _curves(info) -> str:
         pts = [(r["epoch"], r[f"{part}_loss"]) for r in records if r.get(f"{part}_loss") is not None]
         if pts:
             loss[f"{part} (epoch)"] = tuple(zip(*pts))
-    charts.append(_html.line_chart(loss, title="loss", xlabel="epoch"))
+    charts.append(_html.line_chart(loss, title="loss", xlabel="epoch", xmin=0))
     acc = {}
     for part in ("train", "val", "test"):
         pts = [(r["epoch"], r[f"{part}_accuracy"]) for r in records if r.get(f"{part}_accuracy") is not None]
         if pts:
             acc[part] = tuple(zip(*pts))
-    charts.append(_html.line_chart(acc, title="accuracy", xlabel="epoch"))
+    charts.append(_html.line_chart(acc, title="accuracy", xlabel="epoch", xmin=0))
     return "".join(c for c in charts if c)
 
 
@@ -67,4 +67,5 @@ def run_info_html(info) -> str:
     curves = _curves(info)
     if curves:
         parts.append(f"<div>{curves}</div>")
-    return "<div>" + "".join(parts) + "</div>"
+    row = "display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start"
+    return f'<div style="{row}">' + "".join(parts) + "</div>"
