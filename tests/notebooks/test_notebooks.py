@@ -92,7 +92,6 @@ def run_notebook(path: Path, workdir: Path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path, tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
-    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     t0 = time.perf_counter()
     nb = run_notebook(path, tmp_path)  # nbclient raises CellExecutionError on the first failing cell
     seconds = time.perf_counter() - t0
