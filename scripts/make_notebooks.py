@@ -45,7 +45,7 @@ import numpy as np
 import cnnlab
 from cnnlab import viz
 
-photo = viz.sample_image("camera")      # scikit-image's cameraman, shipped with the package
+photo = viz.sample_image("camera")      # the cameraman photo that ships inside scikit-image
 photo.shape, photo.dtype, photo.min(), photo.max()
 """),
     md("""
@@ -309,8 +309,8 @@ picture:
 """),
     code("""
 edges = viz.apply_kernel(photo, viz.KERNELS["vertical-edge"])
-print(photo.shape, "->", edges.shape)            # no padding: 2 pixels fewer per side
-print("flat sky:", edges[20:23, 20:23].round(1).tolist())
+print(photo.shape, "->", edges.shape)            # no padding: one pixel lost at each border
+print("a flat patch of sky:", edges[20:23, 20:23].round(1).tolist())
 print("strongest responses:", np.sort(np.abs(edges).ravel())[-3:])
 """),
     md("""
@@ -623,9 +623,10 @@ t = inspect.trace(model, x.array[None])
     md("""
 ## Why this class?
 
-Attribution maps mark the pixels that pushed the model towards a class: gradients (saliency),
-integrated gradients along a path from a black image, Grad-CAM on the last convolution and
-occlusion (hiding patches and watching the score fall).
+Attribution maps mark the pixels that pushed the model towards a class: the gradient
+(saliency), integrated gradients along a straight path from an all-zero input (after the
+normalisation, that is the average pixel), Grad-CAM on the last convolution, and occlusion
+(hiding patches and watching the score fall). The maps below are for the predicted class.
 """),
     code("""
 target = int(np.argmax(probs))
