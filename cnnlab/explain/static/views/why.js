@@ -5,7 +5,7 @@
 // latest one wins) and what it last drew (also put in state.why for the tests).
 
 import { decode, postJSON } from "../lib/api.js";
-import { $, fmt, status } from "../lib/dom.js";
+import { $, el, fmt, status } from "../lib/dom.js";
 import { bars, colour } from "../lib/draw.js";
 import { on, state } from "../lib/state.js";
 
@@ -112,8 +112,10 @@ function draw(r) {
     row.addEventListener("click", () => { target = k; update(); });
   });
   $("why-about").textContent = ABOUT[r.method];
-  $("why-check").textContent = r.method === "integrated-gradients"
-    ? `Completeness: Σ attributions = ${fmt(r.sum, 4)}, z(x) − z(blank) = ${fmt(r.difference, 4)}; error ${r.error.toExponential(2)} (${r.steps} steps)` : "";
+  $("why-check").replaceChildren();
+  if (r.method === "integrated-gradients") $("why-check").append(
+    `Completeness: Σ attributions = ${fmt(r.sum, 4)}, z(x) − z(blank) = ${fmt(r.difference, 4)}; error `,
+    el("b", { id: "why-error", "data-value": r.error, text: r.error.toExponential(2) }), ` (${r.steps}-point quadrature)`);
   state.why = { method: r.method, target: r.target, input_id: r.input_id, map: map.data, shape: map.shape,
     layer: r.layer ? r.layer.index : null, window: r.window || null };
   $("why-heat").dataset.method = r.method; $("why-heat").dataset.target = r.target;
