@@ -77,11 +77,11 @@ def test_the_why_tab_draws_the_apis_map_and_follows_the_input(page, server, tmp_
     # a new input (here from the gallery) gets its own map, for its own prediction
     page.select_option("#why-method", "saliency")
     page.click("#tabs button[data-tab='overview']")
-    page.click("#gallery .sample[data-index='7']")
-    page.wait_for_function("() => S.trace && S.trace.sample === 7")
+    page.click("#gallery .sample[data-index='1']")
+    page.wait_for_function("() => S.trace && S.trace.sample === 1")
     page.click("#tabs button[data-tab='why']")
     _wait_why(page, "saliency", page.evaluate("() => S.trace.predicted"))
-    np.testing.assert_array_equal(_shown_map(page), _api_map(server, {"sample": 7, "method": "saliency"}))
+    np.testing.assert_array_equal(_shown_map(page), _api_map(server, {"sample": 1, "method": "saliency"}))
     page.select_option("#why-method", "integrated-gradients")
     _wait_why(page, "integrated-gradients")
     page.mouse.move(0, 0)
@@ -120,6 +120,9 @@ def test_a_confusion_cell_lists_exactly_the_engines_images(page, server, tmp_pat
     t, p = max(off, key=lambda tp: cm[tp]) if off else (0, 0)
     listed, total = _listed(page, t, p)
     assert total == cm[t, p] and sorted(listed) == analysis.cells()[t][p]
+    page.click(f"#errors-table td[data-true='{t}'][data-pred='{p}']")     # back to the cell's first page
+    page.wait_for_selector(f"#errors-images[data-offset='0'] .err-img[data-index='{listed[0]}']")
+    page.mouse.move(0, 0)
     _shot(page, "errors", tmp_path)
     first = listed[0]
     page.click(f"#errors-images .err-img[data-index='{first}']")

@@ -14,11 +14,13 @@ export const tab = "why";
 const ABOUT = {
   "saliency": "Saliency: |∂z/∂x|, how strongly each pixel's change would move the class score z.",
   "input-x-gradient": "Input × gradient: x · ∂z/∂x, red where a pixel adds to the class score, blue where it takes away.",
-  "integrated-gradients": "Integrated gradients: the gradient averaged along the straight path from a blank (zero) input to this one, times the change; the map adds up to z(x) − z(blank).",
+  "integrated-gradients": "Integrated gradients: the gradient averaged along the straight path from the baseline (BASELINE) to this input, times the change; the map adds up to z(x) − z(baseline).",
   "smoothgrad": "SmoothGrad: the saliency averaged over 25 noisy copies of the input (noise 15% of its range), which removes speckle.",
   "grad-cam": "Grad-CAM: the layer's feature maps weighted by the mean gradient of the class score over each map, summed, negatives cut (ReLU); coarse, at the layer's resolution.",
-  "occlusion": "Occlusion: slide a window over the input, blank it, and record how much the class score drops; red where hiding the window hurts the class.",
+  "occlusion": "Occlusion: slide a window over the input, set it to the baseline (BASELINE), and record how much the class score drops; red where hiding the window hurts the class.",
 };
+// Both baselines are 0 in the model's input; with normalisation that is the data set's mean colour.
+const baseline = () => state.model && state.model.normalize ? "0 after normalisation: the data set's mean colour" : "0: black";
 // The colour map of unsigned maps (inferno's stops); signed maps use the page's blue–white–red.
 const INFERNO = [[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]];
 
@@ -100,6 +102,9 @@ function draw(r) {
     : r.method === "occlusion" ? `window ${r.window}×${r.window}, stride ${r.stride}`
       : r.attribution.shape[0] > 1 ? (r.signed ? "summed over the colour channels" : "largest over the colour channels") : "the map alone";
   $("why-heat-cap").textContent = heatCap;
+  const t = state.trace;
+  $("why-overlay-cap").textContent = "the map over the input: " +
+    (t.sample !== undefined ? `sample ${t.sample}, true label ${t.label_name}` : t.source === "pixels" ? "your drawing" : t.source || "");
   const p = r.probabilities;
   $("why-title").textContent = `${label(r.method)} for "${r.target_name}" (p = ${fmt(p[r.target], 3)})` +
     (r.target === r.predicted ? ", the predicted class" : `; predicted "${r.predicted_name}" (p = ${fmt(p[r.predicted], 3)})`);
@@ -111,10 +116,10 @@ function draw(r) {
     row.title = `explain "${r.classes[k]}"`;
     row.addEventListener("click", () => { target = k; update(); });
   });
-  $("why-about").textContent = ABOUT[r.method];
+  $("why-about").textContent = ABOUT[r.method].replace("BASELINE", baseline());
   $("why-check").replaceChildren();
   if (r.method === "integrated-gradients") $("why-check").append(
-    `Completeness: Σ attributions = ${fmt(r.sum, 4)}, z(x) − z(blank) = ${fmt(r.difference, 4)}; error `,
+    `Completeness: Σ attributions = ${fmt(r.sum, 4)}, z(x) − z(baseline) = ${fmt(r.difference, 4)}; error `,
     el("b", { id: "why-error", "data-value": r.error, text: r.error.toExponential(2) }), ` (${r.steps}-point quadrature)`);
   state.why = { method: r.method, target: r.target, input_id: r.input_id, map: map.data, shape: map.shape,
     layer: r.layer ? r.layer.index : null, window: r.window || null };
