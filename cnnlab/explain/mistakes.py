@@ -46,7 +46,8 @@ class TestSetErrors:
     def analysis(self) -> errors.ErrorAnalysis:
         ds = self.ex.dataset
         if ds is None:
-            raise ExplainError("this explainer has no test set attached, so there are no errors to analyse", 404)
+            raise ExplainError("this explainer has no test set attached, so there are no errors to analyse",
+                               404)
         with self._lock:             # one computation, however many requests ask at once
             if self._analysis is None:
                 n = min(len(ds), self.limit)
@@ -60,7 +61,8 @@ class TestSetErrors:
     def summary(self) -> dict:
         """The confusion matrix with the images of each cell, per-class scores, confused pairs."""
         if self.ex.dataset is None:
-            return {"available": False, "note": "no test set is attached to this model: there are no errors to show"}
+            return {"available": False,
+                    "note": "no test set is attached to this model: there are no errors to show"}
         a = self.analysis()
         stats = a.per_class()
         index = {name: k for k, name in enumerate(a.classes)}
@@ -87,7 +89,8 @@ class TestSetErrors:
                 raise ExplainError(f"`{name}` must be a class index in 0..{k - 1}, got {v}", 404)
         offset, count = _int_arg(offset, "offset"), _int_arg(count, "count")
         if offset < 0 or not 1 <= count <= MAX_CELL_PAGE:
-            raise ExplainError(f"need offset ≥ 0 and 1 ≤ count ≤ {MAX_CELL_PAGE}, got offset={offset}, count={count}")
+            raise ExplainError(f"need offset ≥ 0 and 1 ≤ count ≤ {MAX_CELL_PAGE}, "
+                               f"got offset={offset}, count={count}")
         members = a.cells()[t][p]
         page = a.top_losses(len(members), indices=members)[offset:offset + count]
         return {"true": t, "true_name": a.classes[t], "predicted": p, "predicted_name": a.classes[p],

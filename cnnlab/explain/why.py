@@ -46,7 +46,8 @@ def _options(body) -> dict:
         raise ExplainError(f"`method` must be one of {', '.join(METHODS)}, got {method!r:.60}")
     for k, used_by in OPTIONS.items():
         if k in body and body[k] is not None and method not in used_by:
-            raise ExplainError(f"`{k}` is an option of {' and '.join(used_by)}; method {method} does not use it")
+            raise ExplainError(f"`{k}` is an option of {' and '.join(used_by)}; "
+                               f"method {method} does not use it")
     return {k: body.get(k) for k in OPTIONS}
 
 
@@ -111,7 +112,8 @@ def compute(model, x: np.ndarray, method: str, target: int, *, layer=None, windo
         a, gap = at.integrated_gradients(model, batch, target, steps=IG_STEPS, return_error=True)
         total = float(a.numpy().sum(dtype=np.float64))
         error = float(gap.numpy()[0])
-        extra = {"steps": IG_STEPS, "baseline": 0.0, "error": error, "sum": total, "difference": total - error}
+        extra = {"steps": IG_STEPS, "baseline": 0.0, "error": error, "sum": total,
+                 "difference": total - error}      # f(x) - f(baseline), closed by the error
     elif method == "smoothgrad":
         a = at.smoothgrad(model, batch, target, samples=SMOOTHGRAD_SAMPLES, noise=SMOOTHGRAD_NOISE,
                           generator=SMOOTHGRAD_SEED)

@@ -175,3 +175,26 @@ def test_a_model_without_convolutions_refuses_grad_cam_with_a_404():
     assert r.status_code == 404 and "no Conv2d layer; Grad-CAM needs one" in r.json()["error"]
     r = client.post("/api/attribution", json={**body, "method": "saliency"})
     assert r.status_code == 200 and r.json()["conv_layers"] == []
+
+
+def test_concurrent_attributions_and_inferences_do_not_mix(why):
+    """Grad-CAM hooks the shared model: requests in parallel threads must each get their own numbers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ex = why.client.app.state.explainer
+    jobs = [(i % 6, "grad-cam" if i % 3 else "infer") for i in range(18)]
+
+    def run(job):
+        i, kind = job
+        if kind == "infer":
+            return ex.infer({"sample": i}, f"c{i}")["probabilities"]
+        return ex.attribution({"sample": i, "method": "grad-cam", "target": 1}, f"c{i}")["attribution"]
+
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(run, jobs))
+    for (i, kind), got in zip(jobs, results):
+        if kind == "infer":
+            np.testing.assert_allclose(got, ex.infer({"sample": i})["probabilities"], rtol=1e-12)
+        else:
+            expected = attribution.grad_cam(why.model, _x(why, i)[None], 1, "conv2").numpy()[0]
+            np.testing.assert_allclose(_decode(got), expected, rtol=1e-6, atol=1e-7)
