@@ -198,3 +198,27 @@ def test_concurrent_attributions_and_inferences_do_not_mix(why):
         else:
             expected = attribution.grad_cam(why.model, _x(why, i)[None], 1, "conv2").numpy()[0]
             np.testing.assert_allclose(_decode(got), expected, rtol=1e-6, atol=1e-7)
+
+
+def test_a_colour_model_gets_maps_reduced_over_its_channels_as_the_cli_draws_them():
+    import cnnlab
+    from cnnlab import nn
+
+    cnnlab.manual_seed(1)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 8 * 8, 3))
+    client = TestClient(create_app(model, {}, None, input_shape=(3, 10, 10)), raise_server_exceptions=True)
+    pixels = np.random.default_rng(0).random((3, 10, 10))
+    x = pixels[None].astype(np.float32)
+    for method, reduce in (("saliency", "max"), ("input-x-gradient", "sum"), ("occlusion", "sum")):
+        r = client.post("/api/attribution", json={"pixels": pixels.tolist(), "method": method, "target": 2})
+        assert r.status_code == 200, r.text
+        out = r.json()
+        full = _decode(out["attribution"])
+        assert full.shape == (3, 10, 10) and _decode(out["map"]).shape == (10, 10)
+        np.testing.assert_allclose(_decode(out["map"]), getattr(full, reduce)(axis=0), rtol=1e-6, atol=1e-7)
+        if method == "occlusion":     # the window covers every channel: (3, 2, 2) on 10x10, stride 1
+            assert (out["window"], out["stride"]) == (2, 1)
+            expected = attribution.occlusion(model, x, 2, window=(3, 2, 2), stride=(3, 1, 1))
+            np.testing.assert_allclose(full, expected.numpy()[0], rtol=1e-6, atol=1e-7)
+        else:
+            assert out["signed"] == (method == "input-x-gradient")
