@@ -6,7 +6,7 @@
 
 import { api } from "../lib/api.js";
 import { $, el, fmt, status } from "../lib/dom.js";
-import { openView } from "../lib/state.js";
+import { openView, state } from "../lib/state.js";
 import { runInput } from "./input.js";
 
 export const tab = "errors";
@@ -77,7 +77,7 @@ async function openCell(t, p) {
   if (cell.true !== t || cell.predicted !== p) return;           // another cell was clicked meanwhile
   const right = t === p;
   $("errors-cell-title").textContent = `True ${r.true_name}, predicted ${r.predicted_name}: ${r.total} image${r.total === 1 ? "" : "s"}` +
-    (r.total ? ", highest loss first. Click one to see its Grad-CAM." : "");
+    (r.total ? `, highest loss first. Click one to see ${hasConv() ? "its Grad-CAM" : "why"}.` : "");
   const box = $("errors-images"); box.innerHTML = "";
   Object.assign(box.dataset, { true: t, pred: p, total: r.total, offset: r.offset });
   for (const m of r.images) {
@@ -94,7 +94,10 @@ async function openCell(t, p) {
   $("errors-prev").disabled = page === 0; $("errors-next").disabled = page >= pages - 1;
 }
 
+// Grad-CAM needs a convolution; a model without one opens the Why tab on its current method.
+const hasConv = () => state.model.layers.some((l) => l.kind === "Conv2d" && l.shape.length === 3);
+
 async function openImage(m) {
   const t = await runInput({ sample: m.index });
-  if (t) await openView("why", { method: "grad-cam" });
+  if (t) await openView("why", hasConv() ? { method: "grad-cam" } : {});
 }
