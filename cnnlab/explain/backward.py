@@ -126,8 +126,19 @@ def _backward(model, x: np.ndarray, target: int, output_kind: str) -> Gradients:
         raise ExplainError(f"the backward pass failed on this input: {type(e).__name__}: {e}", 422) from None
     calls = [layer for layer in t.leaves() if layer.input is not None]
     layers = [LayerGrads(i, c.unique_name, c.kind, c.module, c.input[0], c.output_grad[0],
-                         {k: v for k, v in c.param_grads.items()}) for i, c in enumerate(calls)]
+                         dict(c.param_grads)) for i, c in enumerate(calls)]
     return Gradients(target, losses[0], t.input_grad[0], layers)
+
+
+def gradients_json(g: Gradients, encode) -> dict:
+    """The loss, ∂L/∂input and every layer's ∂L/∂output (arrays through ``encode``)."""
+    return {
+        "target": g.target, "loss": g.loss, "objective": "cross-entropy", "input_grad": encode(g.input_grad),
+        "layers": [{"index": r.index, "name": r.name, "kind": r.kind, "shape": list(r.output_grad.shape),
+                    "grad": encode(r.output_grad),
+                    "param_grad_norms": {k: float(np.linalg.norm(v)) for k, v in r.param_grads.items()}}
+                   for r in g.layers],
+    }
 
 
 def _conv_layer(grads: Gradients, layer) -> LayerGrads:

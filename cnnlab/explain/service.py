@@ -394,14 +394,8 @@ class Explainer:
     def backward(self, input_id, target, client: str = ANONYMOUS) -> dict:
         """Cross-entropy against class ``target``: the loss, ∂L/∂input and every layer's ∂L/∂output."""
         trace, g = self._gradients(input_id, target, client)
-        return {
-            "input_id": trace.input_id, "target": g.target, "target_name": self._class_name(g.target),
-            "loss": g.loss, "objective": "cross-entropy", "input_grad": encode_array(g.input_grad),
-            "layers": [{"index": r.index, "name": r.name, "kind": r.kind, "shape": list(r.output_grad.shape),
-                        "grad": encode_array(r.output_grad),
-                        "param_grad_norms": {k: float(np.linalg.norm(v)) for k, v in r.param_grads.items()}}
-                       for r in g.layers],
-        }
+        return {"input_id": trace.input_id, "target_name": self._class_name(g.target),
+                **backward.gradients_json(g, encode_array)}
 
     def kernel_gradient(self, input_id, target, layer, channel, y=None, x=None, client: str = ANONYMOUS) -> dict:
         """∂L/∂W of one conv kernel as the sum over positions of input window × output gradient."""
