@@ -162,10 +162,18 @@ def _index_html(title: str) -> str:
                         '<script type="module" src="static/site/main.js"></script>')
     html = html.replace("<title>cnnlab explain</title>", f"<title>{_escape(title)}</title>")
     preload = "".join(f'<link rel="modulepreload" href="{p}">\n' for p in
-                      ["static/site/backend.js", "static/site/model.js", "static/site/details.js",
-                       "static/site/images.js", f"ort/{RUNTIME_FILES[0]}"])
-    if 'src="static/site/main.js"' not in html:
-        raise SiteError("the explainer's index.html no longer loads static/app.js as expected; update site/_export.py")
+                      ["static/app.js", "static/site/backend.js", "static/site/details.js", "static/site/images.js"])
+    if 'src="static/site/main.js"' not in html or '<link rel="stylesheet"' not in html:
+        raise SiteError("the explainer's index.html no longer has the lines the export rewrites; update site/_export.py")
+    # First, before the page's own modules take the browser's few connections: the runtime and the
+    # model start loading in their own async module script, and the .wasm download starts at once.
+    early = (f'<link rel="preload" href="ort/{RUNTIME_FILES[1]}" as="fetch" type="application/wasm" crossorigin>\n'
+             f'<link rel="modulepreload" href="ort/{RUNTIME_FILES[0]}">\n'
+             '<script type="module" async src="static/site/model.js"></script>\n')
+    # then, after the page's modules, the files the answerer fetches when it starts
+    preload += "".join(f'<link rel="preload" href="{f}" as="fetch" crossorigin>\n'
+                       for f in ("model.onnx", "site.json", "params.bin", "samples.bin", "run.json"))
+    html = html.replace('<link rel="stylesheet"', early + '<link rel="stylesheet"', 1)
     return html.replace("</head>", preload + "</head>")
 
 

@@ -20,14 +20,14 @@ const ready = (async () => {
     if (!r.ok) throw new Error(`${url}: HTTP ${r.status}; the exported folder is incomplete`);
     return r[how]();
   };
-  const [s, params, samples, run, model] = await Promise.all([
+  const [s, params, samples, run, session] = await Promise.all([
     get("site.json", "json"), get("params.bin", "arrayBuffer"), get("samples.bin", "arrayBuffer"),
-    get("run.json", "json"), get("model.onnx", "arrayBuffer")]);
+    get("run.json", "json"), M.session]);
   const array = (e) => ({ shape: e.shape, data: new Float32Array(params, e.offset, e.shape.reduce((p, v) => p * v, 1)) });
   for (const L of s.layers) { if (L.weight) L.weight = array(L.weight); if (L.bias) L.bias = array(L.bias); }
   s.sampleInputs = new Float32Array(samples);
   s.run = run;
-  s.session = await M.load(new Uint8Array(model));
+  s.session = session;
   site = s;
   return s;
 })();

@@ -2,6 +2,9 @@
 // output of the graph) and runs it on a batch. One thread and no proxy worker, so the page needs
 // no cross-origin isolation (GitHub Pages and `python -m http.server` cannot send those headers).
 // Runs are queued: one session must not run twice at once.
+//
+// The session starts loading as soon as this module runs: index.html loads it as its own async
+// module script, so the 14 MB runtime downloads and compiles while the page's other modules load.
 
 import * as ort from "../../ort/ort.wasm.bundle.min.mjs";
 
@@ -13,10 +16,8 @@ ort.env.logLevel = "error";
 
 let queue = Promise.resolve();
 
-export async function load(url) {
-  const session = await ort.InferenceSession.create(url, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
-  return session;
-}
+export const session = ort.InferenceSession.create(new URL("../../model.onnx", import.meta.url).href,
+  { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
 
 // x: Float32Array of n·C·H·W values; returns {name: Float32Array} for the outputs asked for (all by default).
 export function run(session, x, shape, names) {
