@@ -102,6 +102,8 @@ def export(kwargs: dict, out: str, samples: int) -> int:
         summary = export_site(ex, out, samples=samples)
     except SiteError as e:
         raise CLIError(f"--export: {e}") from None
+    except ImportError as e:   # the onnx extra is missing
+        raise CLIRuntimeError(str(e)) from None
     for n in summary.notes:
         print(f"explain: {n}")
     big = sorted(summary.files.items(), key=lambda kv: -kv[1])[:4]

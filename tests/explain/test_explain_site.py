@@ -308,3 +308,120 @@ def test_no_request_leaves_localhost(page, served):
         [u for u in page.requests if not u.startswith(served + "/")]
     assert any(u.endswith("/ort/ort-wasm-simd-threaded.wasm") for u in page.requests)
     assert page.ready_s < 15
+
+
+# ------------------------------------------------------------------------------ the browser's arithmetic
+NODE_RUNNER = """
+import * as D from %s;
+let text = "";
+for await (const chunk of process.stdin) text += chunk;
+const f32 = (a) => ({ shape: a.shape, data: Float32Array.from(a.data) });
+const out = JSON.parse(text).map((c) => {
+  for (const k of ["weight", "bias"]) if (c.L[k]) c.L[k] = f32(c.L[k]);
+  const rec = { index: c.index, name: c.name, kind: c.kind, L: c.L, input: f32(c.input), output: f32(c.output) };
+  return D.detail(rec, ...c.pos);
+});
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def _layer_cases():
+    import cnnlab.nn as nn
+
+    return [
+        ("conv zeros", nn.Conv2d(3, 4, 3, stride=2, padding=1), (3, 9, 8), [(1, 0, 0), (3, 4, 3)]),
+        ("conv reflect dilated", nn.Conv2d(2, 3, 3, padding=2, dilation=2, padding_mode="reflect"), (2, 7, 7), [(0, 0, 0), (2, 6, 1)]),
+        ("conv replicate", nn.Conv2d(2, 2, (3, 2), padding=(1, 1), padding_mode="replicate"), (2, 6, 5), [(1, 0, 5)]),
+        ("conv circular groups", nn.Conv2d(4, 4, 3, padding=1, groups=2, padding_mode="circular"), (4, 5, 5), [(3, 0, 4)]),
+        ("conv same", nn.Conv2d(1, 2, 4, padding="same", bias=False), (1, 6, 6), [(1, 0, 0), (0, 5, 5)]),
+        ("max pool padded", nn.MaxPool2d(3, stride=2, padding=1), (2, 7, 7), [(1, 0, 0), (0, 3, 3)]),
+        ("avg pool padded", nn.AvgPool2d(3, stride=2, padding=1), (2, 7, 7), [(1, 0, 0), (0, 3, 3)]),
+        ("avg pool no pad count", nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False), (1, 6, 6), [(0, 0, 0)]),
+        ("adaptive avg", nn.AdaptiveAvgPool2d((2, 3)), (2, 5, 7), [(1, 1, 2)]),
+        ("linear", nn.Linear(20, 5), (20,), [(4, 0, 0)]),
+        ("flatten", nn.Flatten(), (2, 3, 4), [(17, 0, 0)]),
+        ("relu", nn.ReLU(), (2, 5, 5), [(1, 0, 4)]),
+    ]
+
+
+def _torch_value(module, x, pos):
+    """The layer's output at ``pos`` computed by torch from the same weights (the reference)."""
+    import torch
+    import torch.nn.functional as TF
+
+    t = torch.tensor(x[None])
+    m, kind = module, type(module).__name__
+    if kind == "Conv2d":
+        w = torch.tensor(m.weight.detach().numpy())
+        b = None if m.bias is None else torch.tensor(m.bias.detach().numpy())
+        ref = torch.nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, m.groups,
+                              b is not None, m.padding_mode)
+        with torch.no_grad():
+            ref.weight.copy_(w)
+            if b is not None:
+                ref.bias.copy_(b)
+            y = ref(t)
+    elif kind == "MaxPool2d":
+        y = TF.max_pool2d(t, m.kernel_size, m.stride, m.padding)
+    elif kind == "AvgPool2d":
+        y = TF.avg_pool2d(t, m.kernel_size, m.stride, m.padding, count_include_pad=m.count_include_pad)
+    elif kind == "AdaptiveAvgPool2d":
+        y = TF.adaptive_avg_pool2d(t, m.output_size)
+    elif kind == "Linear":
+        y = TF.linear(t, torch.tensor(m.weight.detach().numpy()), torch.tensor(m.bias.detach().numpy()))
+    elif kind == "Flatten":
+        y = t.flatten(1)
+    else:
+        y = TF.relu(t)
+    y = y.detach().numpy()[0]
+    return float(y[pos] if y.ndim == 3 else y[pos[0]])
+
+
+def test_the_browser_detail_arithmetic_equals_torch_and_the_live_explainer(tmp_path):
+    """details.js (run by Node) against torch's value and against details.py's fields, one case per layer setting."""
+    import shutil
+    import subprocess
+
+    import cnnlab
+    from cnnlab.explain import details
+    from cnnlab.explain.inference import LayerRecord
+    from cnnlab.explain.site import _export
+
+    node = shutil.which("node")
+    assert node, "Node.js is not installed (Debian's npm package brings it; run scripts/setup.sh)"
+    cnnlab.manual_seed(0)
+    rng = np.random.default_rng(0)
+    cases, expected = [], []
+    for i, (label, module, shape, positions) in enumerate(_layer_cases()):
+        x = rng.standard_normal(shape).astype(np.float32)
+        with cnnlab.no_grad():
+            y = module(cnnlab.from_numpy(x[None])).numpy()[0]
+        rec = LayerRecord(i, label, type(module).__name__, module, x, y)
+        params = _export._Params()
+        L = _export._layer_settings(rec, params)
+        blob = np.frombuffer(b"".join(params.chunks), "<f4")
+        for k in ("weight", "bias"):
+            if k in L:
+                e = L[k]
+                L[k] = {"shape": e["shape"], "data": blob[e["offset"] // 4:e["offset"] // 4 + int(np.prod(e["shape"]))].tolist()}
+        for pos in positions:
+            cases.append({"index": i, "name": label, "kind": rec.kind, "L": L, "pos": list(pos),
+                          "input": {"shape": list(x.shape), "data": x.ravel().tolist()},
+                          "output": {"shape": list(y.shape), "data": y.ravel().tolist()}})
+            expected.append((label, details.detail(types.SimpleNamespace(layer=lambda _: rec), 0, *pos),
+                             _torch_value(module, x, pos)))
+    script = tmp_path / "run.mjs"
+    script.write_text(NODE_RUNNER % json.dumps((_export.PAGE / "details.js").as_uri()))
+    r = subprocess.run([node, str(script)], input=json.dumps(cases), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    for g, (label, want, torch_value) in zip(got, expected):
+        assert g["kind"] == want["kind"], label
+        assert g["result"] == pytest.approx(torch_value, rel=1e-5, abs=1e-6), label
+        assert set(g) == set(want), (label, set(g) ^ set(want))
+        for k, v in want.items():
+            if isinstance(v, (bool, str)) or v is None:
+                assert g[k] == v, (label, k)
+            else:
+                np.testing.assert_allclose(np.asarray(g[k], float), np.asarray(v, float), rtol=1e-9, atol=1e-12,
+                                           err_msg=f"{label}: {k}")

@@ -115,8 +115,11 @@ def _find_value(values: dict, target: np.ndarray, preferred: list[str]) -> str |
 
 def _onnx_values(model_path: Path, x: np.ndarray) -> dict[str, np.ndarray]:
     """Every output of the exported graph on ``x`` (a batch of one), batch dimension dropped."""
-    import onnxruntime as ort
-
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ImportError("the static site's export checks the model with onnxruntime, which is not installed: "
+                          "pip install 'cnnlab[onnx]'") from None
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
     session = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
