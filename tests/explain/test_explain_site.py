@@ -17,7 +17,6 @@ import json
 import threading
 import time
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -74,6 +74,11 @@ class _Params:
         return entry
 
 
+def _bias(m, w: np.ndarray) -> np.ndarray:
+    b = getattr(m, "bias", None)
+    return b.detach().numpy() if b is not None else np.zeros(w.shape[0], np.float32)
+
+
 def _layer_settings(rec, params: _Params) -> dict:
     """What the browser needs to recompute a value of this layer (as ``details.py`` does)."""
     m = rec.module
@@ -82,8 +87,7 @@ def _layer_settings(rec, params: _Params) -> dict:
         kh, kw = w.shape[2:]
         stride, dilation = pair(m.stride), pair(getattr(m, "dilation", 1))
         top, bottom, left, right = conv_padding(m.padding, (kh, kw), stride, dilation, type(m).__name__)
-        bias = m.bias.detach().numpy() if getattr(m, "bias", None) is not None else np.zeros(w.shape[0], np.float32)
-        return {"weight": params.add(w), "bias": params.add(bias), "stride": list(stride),
+        return {"weight": params.add(w), "bias": params.add(_bias(m, w)), "stride": list(stride),
                 "dilation": list(dilation), "groups": int(getattr(m, "groups", 1)),
                 "padding": [top, bottom, left, right], "padding_mode": getattr(m, "padding_mode", "zeros")}
     if rec.kind in POOLS:
@@ -96,13 +100,13 @@ def _layer_settings(rec, params: _Params) -> dict:
                 "divisor_override": getattr(m, "divisor_override", None) or None}
     if rec.kind == "Linear":
         w = m.weight.detach().numpy()
-        bias = m.bias.detach().numpy() if getattr(m, "bias", None) is not None else np.zeros(w.shape[0], np.float32)
-        return {"weight": params.add(w), "bias": params.add(bias)}
+        return {"weight": params.add(w), "bias": params.add(_bias(m, w))}
     return {}
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-3, atol=1e-4 * max(1.0, float(np.abs(b).max(initial=0)))))
+    scale = max(1.0, float(np.abs(b).max(initial=0)))
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-3, atol=1e-4 * scale))
 
 
 def _find_value(values: dict, target: np.ndarray, preferred: list[str]) -> str | None:
@@ -140,13 +144,14 @@ def _match_layers(ex, model_path: Path, params: _Params) -> tuple[list[dict], st
         out = _find_value(values, rec.output, own)
         inp = _find_value(values, rec.input, [previous])
         if out is None or inp is None:
+            what, a = ("output", rec.output) if out is None else ("input", rec.input)
             raise SiteError(f"layer {rec.index} ({rec.name}, {rec.kind}): no output of the ONNX graph equals its "
-                            f"{'output' if out is None else 'input'} {list((rec.output if out is None else rec.input).shape)}; "
-                            "the static site cannot show it")
+                            f"{what} {list(a.shape)}; the static site cannot show it")
         layers.append({**rec.describe(), "value": out, "input_value": inp, **_layer_settings(rec, params)})
         previous = out
     if not _close(values["output"].reshape(-1), trace.logits.reshape(-1)):
-        raise SiteError("onnxruntime's output of the exported model differs from cnnlab's; the site would show wrong numbers")
+        raise SiteError("onnxruntime's output of the exported model differs from cnnlab's; "
+                        "the site would show wrong numbers")
     return layers, trace.output_kind
 
 
@@ -165,9 +170,11 @@ def _index_html(title: str) -> str:
                         '<script type="module" src="static/site/main.js"></script>')
     html = html.replace("<title>cnnlab explain</title>", f"<title>{_escape(title)}</title>")
     preload = "".join(f'<link rel="modulepreload" href="{p}">\n' for p in
-                      ["static/app.js", "static/site/backend.js", "static/site/details.js", "static/site/images.js"])
+                      ["static/app.js", "static/site/backend.js", "static/site/details.js",
+                       "static/site/images.js"])
     if 'src="static/site/main.js"' not in html or '<link rel="stylesheet"' not in html:
-        raise SiteError("the explainer's index.html no longer has the lines the export rewrites; update site/_export.py")
+        raise SiteError("the explainer's index.html no longer has the lines the export rewrites; "
+                        "update cnnlab/explain/site/_export.py")
     # First, before the page's own modules take the browser's few connections: the runtime and the
     # model start loading in their own async module script, and the .wasm download starts at once.
     early = (f'<link rel="preload" href="ort/{RUNTIME_FILES[1]}" as="fetch" type="application/wasm" crossorigin>\n'
@@ -188,8 +195,7 @@ def _samples(ex, n: int) -> tuple[list[dict], np.ndarray]:
     if ex.dataset is None or n == 0:
         return [], np.zeros((0, *ex.input_shape), np.float32)
     n = min(n, len(ex.dataset))
-    listed = [{"index": i, "label": int(ex.dataset.targets[i]), "label_name": ex._class_name(ex.dataset.targets[i]),
-               "image": ex.dataset.thumbnail(i)} for i in range(n)]
+    listed = [s for offset in range(0, n, 100) for s in ex.samples(offset, min(100, n - offset))["samples"]]
     inputs = np.stack([ex.dataset.model_input(i) for i in range(n)]).astype("<f4")
     return listed, inputs
 
