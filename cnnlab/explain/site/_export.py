@@ -223,7 +223,7 @@ def export_site(ex, out, samples: int = 64, runtime: str | Path | None = None) -
     if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= MAX_SAMPLES:
         raise SiteError(f"`samples` must be an integer from 1 to {MAX_SAMPLES}, got {samples!r}")
     dist = find_runtime(runtime)
-    out = Path(out).expanduser()
+    out = Path(out).expanduser().resolve()
     _prepare(out)
     tmp = out.parent / f".{out.name}.part-{os.getpid()}"
     if tmp.exists():
