@@ -30,9 +30,10 @@ MB = 1_000_000
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site_run") / "run"
+    root = tmp_path_factory.mktemp("site_run")
+    out = root / "run"
     rc = main(["train", "mnist-cnn", "--data", "mnist10k", "--limit-train", "64", "--limit-test", "32",
-               "--epochs", "1", "--out", str(out), "--no-progress"])
+               "--epochs", "1", "--out", str(out), "--runs-root", str(root / "runs"), "--no-progress"])
     assert rc == 0, "training the tiny run failed (is mnist10k installed? run scripts/setup.sh)"
     return out
 
