@@ -17,6 +17,7 @@ import json
 import threading
 import time
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -76,6 +77,12 @@ def test_the_folder_holds_the_page_the_model_the_samples_and_one_runtime_build(s
     assert files["samples.bin"] == 64 * 1 * 28 * 28 * 4
     html = (site.path / "index.html").read_text()
     assert 'src="static/site/main.js"' in html and '"/static/' not in html and "http" not in html.replace("http-equiv", "")
+    import re
+
+    from cnnlab.explain.site._export import STATIC_TABS
+
+    live = re.findall(r'data-tab="([^"]+)"', (Path(__file__).parents[2] / "cnnlab/explain/static/index.html").read_text())
+    assert re.findall(r'data-tab="([^"]+)"', html) == [t for t in live if t in STATIC_TABS]  # server-only tabs left out
 
 
 def test_the_samples_are_the_test_sets_first_images_as_model_inputs(site):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,10 @@ from ..details import POOLS
 from ._runtime import RUNTIME_FILES, RUNTIME_PACKAGE, find_runtime
 
 STATIC = Path(__file__).parent.parent / "static"
+# The live page's tabs that the in-browser answerer serves; the others (attribution, error
+# analysis, ...) need the server's autograd or the whole test set, and their buttons are left out.
+STATIC_TABS = ("overview", "playground", "training", "filters", "shift")
+_TAB_BUTTON = re.compile(r'[ \t]*<button data-tab="([^"]+)"[^>]*>.*?</button>\n?')
 PAGE = Path(__file__).parent / "page"
 MAX_SAMPLES = 1000
 SITE_FORMAT = 1
@@ -163,8 +168,11 @@ def _prepare(out: Path) -> None:
                         "choose a new or empty folder")
 
 
-def _index_html(title: str) -> str:
+def _index_html(title: str) -> tuple[str, list[str]]:
+    """The live page for the folder, and the tabs left out of it."""
     html = (STATIC / "index.html").read_text(encoding="utf-8")
+    left_out = [t for t in _TAB_BUTTON.findall(html) if t not in STATIC_TABS]
+    html = _TAB_BUTTON.sub(lambda m: m.group(0) if m.group(1) in STATIC_TABS else "", html)
     html = html.replace('"/static/', '"static/')
     html = html.replace('<script type="module" src="static/app.js"></script>',
                         '<script type="module" src="static/site/main.js"></script>')
@@ -184,7 +192,7 @@ def _index_html(title: str) -> str:
     preload += "".join(f'<link rel="preload" href="{f}" as="fetch" crossorigin>\n'
                        for f in ("model.onnx", "site.json", "params.bin", "samples.bin", "run.json"))
     html = html.replace('<link rel="stylesheet"', early + '<link rel="stylesheet"', 1)
-    return html.replace("</head>", preload + "</head>")
+    return html.replace("</head>", preload + "</head>"), left_out
 
 
 def _escape(s: str) -> str:
@@ -255,7 +263,10 @@ def export_site(ex, out, samples: int = 64, runtime: str | Path | None = None) -
             "image_normalize": None if pre is None else [pre["mean"], pre["std"]],
         }
         (tmp / "site.json").write_text(json.dumps(site, separators=(",", ":")))
-        (tmp / "index.html").write_text(_index_html(f"cnnlab explain: {info['model']}"), encoding="utf-8")
+        html, left_out = _index_html(f"cnnlab explain: {info['model']}")
+        (tmp / "index.html").write_text(html, encoding="utf-8")
+        if left_out:
+            notes.append(f"the tabs {', '.join(left_out)} need the server and are left out of the site")
         shutil.copytree(STATIC, tmp / "static", ignore=shutil.ignore_patterns("__pycache__", ".*"))
         shutil.copytree(PAGE, tmp / "static" / "site", ignore=shutil.ignore_patterns("__pycache__", ".*"))
         (tmp / "ort").mkdir()
