@@ -92,8 +92,8 @@ def files(tmp_path_factory):
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(f["png"])
     Image.fromarray(np.arange(0, 65536, 16, dtype=np.uint16).reshape(64, 64)).save(f["img16"])
     rc = main(["train", "mnist-cnn", "--data", "mnist10k", "--limit-train", "64", "--limit-test", "32",
-               "--out", str(f["run"]), "--no-progress"])
-    assert rc == 0
+               "--out", str(f["run"]), "--runs-root", str(d / "runs"), "--no-progress"])
+    assert rc == 0  # --runs-root: the `latest` marker goes to the temporary folder, not the checkout
     return f
 
 
