@@ -92,8 +92,8 @@ def files(tmp_path_factory):
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(f["png"])
     Image.fromarray(np.arange(0, 65536, 16, dtype=np.uint16).reshape(64, 64)).save(f["img16"])
     rc = main(["train", "mnist-cnn", "--data", "mnist10k", "--limit-train", "64", "--limit-test", "32",
-               "--out", str(f["run"]), "--no-progress"])
-    assert rc == 0
+               "--out", str(f["run"]), "--runs-root", str(d / "runs"), "--no-progress"])
+    assert rc == 0  # --runs-root: the `latest` marker goes to the temporary folder, not the checkout
     for name, snapshots in (("nosnap", None), ("badsnap", b"PK not a zip")):   # runs without usable filters.npz
         f[name] = d / name
         f[name].mkdir()
@@ -273,7 +273,11 @@ CASES = {
              (["eval", "{dir}"], 2, ["does not exist"]), (["eval", "{run}", "--data", "nosuch"], 2, ["nosuch"]),
              (["eval", "{run}", "--data-root", "{file}"], 2, ["--data-root"])],
     "explain": [(["explain", "{corrupt_ckpt}", "--port", "8765"], 2, ["corrupt.safetensors"]),
-                (["explain", "{dir}"], 2, ["a_dir"]), (["explain", "--port", "abc"], 2, ["--port"])],
+                (["explain", "{dir}"], 2, ["a_dir"]), (["explain", "--port", "abc"], 2, ["--port"]),
+                (["explain", "{run}", "--export", "{file}"], 2, ["--export", "existing file"]),
+                (["explain", "{run}", "--export", "{run}"], 2, ["--export", "not empty"]),
+                (["explain", "{run}", "--export", "{tmp}/site", "--samples", "0"], 2, ["--samples"]),
+                (["explain", "{run}", "--samples", "8"], 2, ["--samples needs --export"])],
     "explain-conv": [(["explain-conv", "--example", "nosuch"], 2, ["invalid choice"]),
                      (["explain-conv", "--kernel", "nosuch"], 2, ["nosuch"]),
                      (["explain-conv", "--image", "100x100"], 2, ["--image"]),
@@ -362,6 +366,14 @@ def test_bad_command_lines_fail_in_one_line(cmd, i, argv, code, contains, files,
     rc, _, err = run_cli(capsys, _fill(argv, files, tmp_path))
     assert_one_line(rc, err, code=code, contains=contains)
     assert err.startswith(f"cnnlab {cmd}"), err
+
+
+def test_explain_export_without_the_runtime_says_how_to_install_it(files, tmp_path, monkeypatch, capsys):
+    """The runtime lives in the cache ($CNNLAB_DATA/npm): an empty cache has none (exit 1, before any work)."""
+    monkeypatch.setenv("CNNLAB_DATA", str(files["empty_data"]))
+    rc, out, err = run_cli(capsys, ["explain", files["run"], "--export", tmp_path / "site"])
+    assert_one_line(rc, err, code=1, contains=["onnxruntime-web@1.30.0", "npm install --prefix"])
+    assert out == "" and not (tmp_path / "site").exists()
 
 
 def test_reproduce_does_not_create_a_missing_data_root(files, tmp_path, capsys):
