@@ -97,7 +97,8 @@ def export(kwargs: dict, out: str, samples: int) -> int:
     from ..explain.site import SiteError, export_site
 
     ex = Explainer(kwargs["model"], kwargs["meta"], kwargs["dataset"], input_shape=kwargs["input_shape"],
-                   classes=kwargs["classes"], normalize=kwargs["normalize"], run=kwargs["run"])
+                   classes=kwargs["classes"], normalize=kwargs["normalize"], run=kwargs["run"],
+                   filter_history=kwargs.get("filter_history"))
     try:
         summary = export_site(ex, out, samples=samples)
     except SiteError as e:

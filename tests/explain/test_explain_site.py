@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import http.server
 import io
+import base64
 import json
 import threading
 import time
@@ -102,6 +103,18 @@ def test_the_run_record_is_the_runs_metrics(site, run_dir):
     assert run["available"] and run["curves"]["epoch"] == [r["epoch"] for r in records]
     assert run["curves"]["train_loss"] == [r["train_loss"] for r in records]
     assert np.asarray(run["confusion"]).shape == (10, 10)
+
+
+def test_the_filter_snapshots_travel_with_the_site(site, run_dir):
+    from cnnlab.train.snapshots import load_filter_history
+
+    h = load_filter_history(run_dir)  # the run's filters.npz: initialisation and epoch 1
+    exported = json.loads((site.path / "run.json").read_text())["filters_history"]
+    assert exported["available"] and exported["layer"] == h.layer == "conv1"
+    assert exported["epochs"] == [int(e) for e in h.epochs] == [0, 1]
+    w = exported["weights"]
+    decoded = np.frombuffer(base64.b64decode(w["b64"]), "<f4").reshape(w["shape"])
+    np.testing.assert_array_equal(decoded, np.asarray(h.weights, np.float32))
 
 
 def test_onnxruntime_gives_every_layer_the_site_names(site):
@@ -301,6 +314,7 @@ def test_training_filters_shift_and_playground_tabs(page, site):
     page.click("#tabs button[data-tab='filters']")
     page.wait_for_selector("#filters .filter canvas")
     assert page.locator("#filters .filter").count() == 16
+    assert page.get_attribute("#filters-epoch", "max") == "1"   # the run's two snapshots
     page.click("#tabs button[data-tab='shift']")
     page.wait_for_selector("#shift-plot polyline")
     page.fill("#shift-x", "6")

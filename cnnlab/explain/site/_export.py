@@ -251,7 +251,8 @@ def export_site(ex, out, samples: int = 64, runtime: str | Path | None = None) -
             notes.append("no test set is attached: the gallery is empty (drawing and upload still work)")
         (tmp / "samples.bin").write_bytes(inputs.tobytes())
         (tmp / "params.bin").write_bytes(b"".join(params.chunks))
-        (tmp / "run.json").write_text(json.dumps(ex.run()))
+        # the run's curves and confusion matrix, and the first conv layer at every epoch if kept
+        (tmp / "run.json").write_text(json.dumps({**ex.run(), "filters_history": ex.filters_over_training()}))
         pre = ex.info.preprocess_dict if ex.info.preprocess == "image" else None
         site = {
             "format": SITE_FORMAT, "runtime": RUNTIME_PACKAGE,

@@ -206,6 +206,7 @@ async function answer(path, opts) {
     case "/api/filters": return filters(q("layer"));
     case "/api/shift": return shiftSweep(need("input_id"), q("max_shift", 6));
     case "/api/run": return site.run;
+    case "/api/filters/history": return site.run.filters_history || { available: false, note: "this export holds no filter snapshots" };
     default: throw new HttpError(`${u.pathname} is not available on the static site`, 404);
   }
 }
