@@ -174,6 +174,8 @@ def output_file(text: str) -> str:
     p = Path(text).expanduser()
     if p.is_dir():
         raise argparse.ArgumentTypeError(f"expected a file to write, got {text!r}, a directory")
+    if str(text).endswith(("/", os.sep)):   # Path() drops the slash: "new/" would become a file "new"
+        raise argparse.ArgumentTypeError(f"expected a file to write, got {text!r}, a directory name (it ends with '/')")
     parent = p.parent
     if not parent.exists():
         raise argparse.ArgumentTypeError(f"cannot write {text!r}: directory {str(parent)!r} does not exist")
