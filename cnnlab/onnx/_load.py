@@ -261,6 +261,8 @@ def load(path: str | os.PathLike) -> GraphModule:
     """
     onnx = require_onnx("cnnlab.onnx.load")
     p = Path(path)
+    if p.is_dir():
+        raise LoadError(f"cnnlab.onnx.load: {str(p)!r} is a directory; give the .onnx file")
     if not p.is_file():
         raise FileNotFoundError(f"cnnlab.onnx.load: {str(p)!r} does not exist")
     data = p.read_bytes()

@@ -346,6 +346,8 @@ def test_cnnlab_imports_and_the_cli_explains_without_onnx(tmp_path):
 def test_missing_file_and_missing_package(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         connx.load(tmp_path / "nope.onnx")
+    with pytest.raises(connx.LoadError, match="is a directory"):   # not "does not exist"
+        connx.load(tmp_path)
     monkeypatch.setitem(sys.modules, "onnx", None)
     for call in (lambda: connx.load(tmp_path / "nope.onnx"),
                  lambda: connx.export(nn.ReLU(), np.zeros((1, 2), np.float32), tmp_path / "x.onnx")):
