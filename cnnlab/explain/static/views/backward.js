@@ -52,14 +52,19 @@ async function load() {
   if (state.trace !== t) return;            // a newer input won the race
   current = b;
   drawInput($("backward-input"), t.input);
-  const src = t.sample !== undefined ? `sample ${t.sample} (true label ${t.label_name})` : (t.source || "the current input");
+  const src = t.sample !== undefined ? `sample ${t.sample} (true label ${t.label_name})`
+    : t.source === "pixels" ? "your drawing" : (t.source || "the current input");
   $("backward-caption").textContent = `${src}; predicted ${t.predicted_name}`;
   const loss = $("backward-loss");
   loss.dataset.value = b.loss;
   loss.textContent = `L = −log p(${b.target_name}) = ${num(b.loss)}`;
   drawGradients(b);
   if (kernel) await showKernel(kernel);
-  else { $("backward-kernel").innerHTML = ""; $("backward-step").classList.add("hidden"); }
+  else {
+    $("backward-kernel").innerHTML = ""; $("backward-step").classList.add("hidden");
+    if (!b.layers.some((L) => L.kind === "Conv2d")) $("backward-kernel").append(el("p", { class: "hint", id: "backward-no-conv",
+      text: "This model has no conv layer: a kernel's ∂L/∂W and the SGD step are shown for conv layers only." }));
+  }
 }
 
 function drawGradients(b) {
@@ -168,7 +173,8 @@ async function showKernel(k) {
   terms.append(grid(d.autograd[ci], "∂L/∂W, autograd", "backward-autograd"));
   box.append(terms);
   box.append(el("p", { class: "result-line" },
-    el("span", { text: `bias: ∂L/∂b = Σ G = ${num(d.bias_total)} · autograd ${num(d.bias_autograd)} · ` }),
+    el("span", { id: "backward-bias", text: d.bias_autograd === null ? "bias: none (the layer has bias=False) · "
+      : `bias: ∂L/∂b = Σ G = ${num(d.bias_total)} · autograd ${num(d.bias_autograd)} · ` }),
     el("span", { class: d.match ? "ok" : "bad", text: d.match ? `✓ the sum equals autograd (largest difference ${fmt(d.max_abs_difference)})` : "✗ differ" })));
   $("backward-step").classList.remove("hidden");
   $("backward-step-title").textContent = `One SGD step: w ← w − lr · ∂L/∂w, shown for ${d.name} kernel ${d.channel}` +

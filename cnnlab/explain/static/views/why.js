@@ -84,6 +84,7 @@ async function update() {
 
 function draw(r) {
   const map = decode(r.map), [h, w] = map.shape;
+  const zero = map.min === 0 && map.max === 0;      // e.g. Grad-CAM where ReLU cut every value
   const top = Math.max(Math.abs(map.min), Math.abs(map.max)) || 1;
   const heat = (v) => r.signed ? colour(v / top) : inferno(v / top);
   paint($("why-heat"), h, w, (i) => [...heat(map.data[i]), 255]);
@@ -97,11 +98,13 @@ function draw(r) {
     const t = x / (bar.width - 1);
     ctx.fillStyle = `rgb(${r.signed ? colour(2 * t - 1) : inferno(t)})`; ctx.fillRect(x, 0, 1, bar.height);
   }
-  $("why-lo").textContent = fmt(r.signed ? -top : 0); $("why-hi").textContent = fmt(top);
+  $("why-lo").textContent = fmt(r.signed && !zero ? -top : 0); $("why-hi").textContent = fmt(zero ? 0 : top);
   const heatCap = r.method === "grad-cam" ? `Grad-CAM of ${r.layer.name} (${r.attribution.shape.join("×")}), upsampled to ${h}×${w}`
     : r.method === "occlusion" ? `window ${r.window}×${r.window}, stride ${r.stride}`
       : r.attribution.shape[0] > 1 ? (r.signed ? "summed over the colour channels" : "largest over the colour channels") : "the map alone";
-  $("why-heat-cap").textContent = heatCap;
+  $("why-heat-cap").textContent = heatCap + (!zero ? "" : r.method === "grad-cam"
+    ? "; the map is 0 everywhere: ReLU(Σ w_k A_k) is negative or 0 at every position" : "; the map is 0 everywhere");
+  $("why-heat").dataset.zero = zero ? "1" : "0";
   const t = state.trace;
   $("why-overlay-cap").textContent = "the map over the input: " +
     (t.sample !== undefined ? `sample ${t.sample}, true label ${t.label_name}` : t.source === "pixels" ? "your drawing" : t.source || "");
