@@ -66,10 +66,12 @@ _COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 
 
 def line_chart(series: dict, *, title: str, xlabel: str, xmin: float | None = None, width: int = 440,
-               height: int = 180) -> str:
+               height: int = 180, colours: dict | None = None) -> str:
     """An inline SVG with one polyline per ``{name: (xs, ys)}`` (non-finite points skipped), the
     x and y ranges written at the axes and a legend on the right; an empty string when there is
-    nothing to draw. ``xmin`` starts the x axis there (or at the first point, if that is lower)."""
+    nothing to draw. ``xmin`` starts the x axis there (or at the first point, if that is lower).
+    ``colours`` fixes a series' colour by name (so that several charts agree); the others take
+    the default cycle in order."""
     pts = {k: [(float(x), float(y)) for x, y in zip(*v) if math.isfinite(float(y))] for k, v in series.items()}
     pts = {k: v for k, v in pts.items() if v}
     if not pts:
@@ -98,7 +100,7 @@ def line_chart(series: dict, *, title: str, xlabel: str, xmin: float | None = No
            f'<text x="{left + w}" y="{height - 16}" text-anchor="middle">{x1:.3g}</text>',
            f'<text x="{left + w / 2}" y="{height - 4}" text-anchor="middle">{escape(xlabel)}</text>']
     for i, (name, v) in enumerate(pts.items()):
-        colour = _COLOURS[i % len(_COLOURS)]
+        colour = (colours or {}).get(name) or _COLOURS[i % len(_COLOURS)]
         coords = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in v)
         out.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
         if len(v) <= 12:  # few points (one per epoch): mark each

@@ -35,6 +35,12 @@ def _metrics(info) -> list[list[str]]:
     return out
 
 
+# one colour per part of the data in both charts (the per-step training loss a lighter train blue)
+_PART_COLOURS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c"}
+_CURVE_COLOURS = {"train (per step)": "#9ecae1", **_PART_COLOURS,
+                  **{f"{part} (epoch)": c for part, c in _PART_COLOURS.items()}}
+
+
 def _curves(info) -> str:
     records = list(info.history)
     charts = []
@@ -47,13 +53,13 @@ def _curves(info) -> str:
         pts = [(r["epoch"], r[f"{part}_loss"]) for r in records if r.get(f"{part}_loss") is not None]
         if pts:
             loss[f"{part} (epoch)"] = tuple(zip(*pts))
-    charts.append(_html.line_chart(loss, title="loss", xlabel="epoch", xmin=0))
+    charts.append(_html.line_chart(loss, title="loss", xlabel="epoch", xmin=0, colours=_CURVE_COLOURS))
     acc = {}
     for part in ("train", "val", "test"):
         pts = [(r["epoch"], r[f"{part}_accuracy"]) for r in records if r.get(f"{part}_accuracy") is not None]
         if pts:
             acc[part] = tuple(zip(*pts))
-    charts.append(_html.line_chart(acc, title="accuracy", xlabel="epoch", xmin=0))
+    charts.append(_html.line_chart(acc, title="accuracy", xlabel="epoch", xmin=0, colours=_CURVE_COLOURS))
     return "".join(c for c in charts if c)
 
 

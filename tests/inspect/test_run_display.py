@@ -76,3 +76,18 @@ def test_line_chart_places_points_on_the_axes():
     # plot area: left 48, top 20, width 200 - 48 - 130 = 22, height 100 - 20 - 30 = 50
     assert pts == [(48.0, 70.0), (70.0, 20.0)]  # the NaN point is left out, so x ends at 1
     assert _html.line_chart({"a": ([1], [float("inf")])}, title="t", xlabel="x") == ""
+
+
+def test_each_part_of_the_data_has_one_colour_in_both_charts(tmp_path):
+    """val was green in the loss chart and orange in the accuracy chart (colours went by position)."""
+    import re
+
+    _, run = _tiny_run(tmp_path)
+    svgs = re.findall(r"<svg.*?</svg>", inspect.RunInfo.from_checkpoint(run)._repr_html_())
+    assert len(svgs) == 2
+    legends = [dict((name, colour) for colour, name in re.findall(r'<text [^>]*fill="([^"]+)">([^<]+)</text>', s))
+               for s in svgs]
+    loss, acc = legends
+    assert set(loss) == {"train (per step)", "train (epoch)", "val (epoch)"} and set(acc) == {"train", "val"}
+    assert loss["train (epoch)"] == acc["train"] and loss["val (epoch)"] == acc["val"]
+    assert loss["train (epoch)"] != loss["val (epoch)"]
