@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .args import checkpoint_path, output_file, positive_int
+from .args import checkpoint_path, int_range, output_file
 from .errors import CLIError
 
 FORMATS = ("onnx",)
@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     p.add_argument("--format", default="onnx", choices=FORMATS, help="file format (default onnx)")
     p.add_argument("--out", type=output_file, metavar="FILE", help="file to write (default: model.onnx in the run directory, "
                                                  "or the checkpoint's name with .onnx)")
-    p.add_argument("--opset", type=positive_int, default=17, help="ONNX opset, 13 or newer (default 17)")
+    p.add_argument("--opset", type=int_range(13), default=17, help="ONNX opset, 13 or newer (default 17)")
     p.add_argument("--intermediates", action="store_true", help="also output every layer's activation")
     p.add_argument("--fixed-batch", action="store_true", help="fix the batch size to 1 instead of a symbolic one")
     p.set_defaults(handler=run)
@@ -40,7 +40,10 @@ def run(args) -> int:
     from .. import models, onnx
     from ..train.session import load_run_model, resolve_checkpoint
 
+    from ..onnx._common import check_opset
+
     try:
+        check_opset(args.opset, "--opset")   # the newest opset is the installed onnx's
         ckpt = resolve_checkpoint(args.checkpoint)
         model, meta, extra = load_run_model(ckpt)
         shape = extra.get("input_shape") or models.spec(meta["model_name"]).input_shape
