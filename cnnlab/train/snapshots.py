@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,10 +80,13 @@ def load_filter_history(run: str | os.PathLike) -> FilterHistory:
     if not path.is_file():
         raise FileNotFoundError(f"{path.parent} has no per-epoch filter snapshots ({FILTERS}); runs trained "
                                 "by `cnnlab train` since snapshots were added keep them")
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":     # np.load would try the file as a pickle, or an .npy
+            raise ValueError(f"{path} is not a filter snapshot file: not an .npz archive")
     try:
         with np.load(path, allow_pickle=False) as z:
             layer, epochs, weights = str(z["layer"]), z["epochs"].astype(int).tolist(), z["weights"]
-    except (OSError, KeyError, ValueError) as e:
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as e:   # a cut or damaged archive
         raise ValueError(f"{path} is not a filter snapshot file: {e}") from None
     if weights.ndim != 5 or len(weights) != len(epochs):
         raise ValueError(f"{path} is not a filter snapshot file: weights of shape {weights.shape} "

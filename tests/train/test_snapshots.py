@@ -121,6 +121,21 @@ def test_a_model_without_conv_layers_keeps_no_snapshots(tmp_path):
         load_filter_history(tmp_path / "mlp")
 
 
+@pytest.mark.parametrize("damage", ["cut", "text", "empty", "other npz"])
+def test_a_damaged_file_is_one_value_error(tmp_path, damage):
+    """A cut archive raised zipfile.BadZipFile, which the CLI and the explainer reported as an
+    internal error (and `cnnlab explain` stopped); plain text got numpy's note about pickles."""
+    save_filter_history(tmp_path, FilterHistory("conv1", [0, 1], np.zeros((2, 3, 1, 3, 3), np.float32)))
+    path = tmp_path / FILTERS
+    data = path.read_bytes()
+    if damage == "other npz":
+        np.savez(path, x=np.zeros(3))     # an archive without the snapshot's arrays
+    else:
+        path.write_bytes({"cut": data[:len(data) // 2], "text": b"not an archive\n", "empty": b""}[damage])
+    with pytest.raises(ValueError, match="is not a filter snapshot file"):
+        load_filter_history(tmp_path)
+
+
 @pytest.mark.slow
 def test_runs_killed_around_the_snapshot_write_resume_to_the_uninterrupted_file(tmp_path):
     """Real SIGKILLs (test_crash_resume.py's wrapper): just after epoch 2's snapshot was renamed
