@@ -188,6 +188,22 @@ def validation_indices(checkpoint) -> np.ndarray:
     return indices
 
 
+def recorded_root(checkpoint, dataset: str) -> str | None:
+    """The ``--data-root`` the run was trained with (its ``run.json``), if that folder still
+    exists and the run's data set is ``dataset``; else None (the data set's usual places)."""
+    import json
+    from pathlib import Path
+
+    from .inspect import resolve_checkpoint
+
+    try:
+        config = json.loads((resolve_checkpoint(checkpoint).parent / "run.json").read_text())["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    root = config.get("data_root")
+    return str(root) if root and config.get("data") == dataset and Path(root).is_dir() else None
+
+
 def load_split(model_info, checkpoint, split: str = "test", limit: int | None = None) -> SplitData:
     """The images and labels of ``split`` of the run's data set, preprocessed as in training."""
     from .train.recipe import apply_preprocess
@@ -200,11 +216,12 @@ def load_split(model_info, checkpoint, split: str = "test", limit: int | None = 
     if not model_info.dataset:
         raise ValueError(f"checkpoint {str(checkpoint)!r} does not record its data set")
     fold = model_info.split_for(model_info.dataset)
+    root = recorded_root(checkpoint, model_info.dataset)   # an imagefolder run's own folder
     if split == "test":
-        ds = _load_split(model_info.dataset, False, None, fold)
+        ds = _load_split(model_info.dataset, False, root, fold)
         data, labels = np.asarray(ds.data), np.asarray(ds.targets)
     else:
-        ds = _load_split(model_info.dataset, True, None, fold)
+        ds = _load_split(model_info.dataset, True, root, fold)
         idx = validation_indices(checkpoint)
         data, labels = np.asarray(ds.data)[idx], np.asarray(ds.targets)[idx]
     if limit is not None:
@@ -250,7 +267,8 @@ def split_image(model_info, checkpoint, split: str, index: int) -> tuple[np.ndar
     if not model_info.dataset:
         raise ValueError(f"{split}:{index}: checkpoint {str(checkpoint)!r} does not record its data set; "
                          "give an image file")
-    ds = _load_split(model_info.dataset, split == "val", None, model_info.split_for(model_info.dataset))
+    ds = _load_split(model_info.dataset, split == "val", recorded_root(checkpoint, model_info.dataset),
+                     model_info.split_for(model_info.dataset))
     positions = np.arange(len(ds)) if split == "test" else validation_indices(checkpoint)
     if not 0 <= index < len(positions):
         raise ValueError(f"{split}:{index}: the {model_info.dataset} {split} split has images "

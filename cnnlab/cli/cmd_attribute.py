@@ -71,6 +71,14 @@ def _run(args) -> int:
     classes = [loaded.class_name(k) for k in range(len(probs))]
     target = int(np.argmax(probs)) if args.target is None else _target(args.target, classes)
     methods = METHODS if args.method == "all" else (args.method,)
+    skipped = ""
+    if args.method == "all" and args.layer is None:
+        from ..viz.attribution import default_layer
+
+        try:
+            default_layer(loaded.model, x)
+        except ValueError:   # an MLP: the five other maps still apply
+            methods, skipped = tuple(m for m in METHODS if m != "grad-cam"), "grad-cam left out: the model has no convolution layer"
     if args.layer is not None:
         if "grad-cam" not in methods:
             raise CLIError(f"--layer is Grad-CAM's layer; --method {args.method} does not use it")
@@ -87,5 +95,7 @@ def _run(args) -> int:
           f"maps for {classes[target]} ({probs[target]:.2f})")
     for m in maps:
         print(f"  {m.method:22s} range [{m.values.min():+.3g}, {m.values.max():+.3g}]  {m.note}")
+    if skipped:
+        print(f"  {skipped}")
     print(f"wrote {args.out}")
     return 0

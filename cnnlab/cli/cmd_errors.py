@@ -75,7 +75,10 @@ def _run(args) -> int:
         rows = analysis.top_losses(args.top)
         title = (f"The {len(rows)} {args.split} images with the highest loss "
                  f"(accuracy {analysis.accuracy():.2%} on {len(analysis)} images)")
-    layer = args.layer or default_layer(model, data.inputs[0])
+    try:
+        layer = args.layer or default_layer(model, data.inputs[0])
+    except ValueError:   # an MLP: the analysis and the gallery, without the Grad-CAM overlays
+        layer = None
     os.makedirs(args.out, exist_ok=True)
     report = analysis.report(top=args.top)
     report.update({"model": info.model, "dataset": info.dataset, "checkpoint": str(info.path),
@@ -85,14 +88,17 @@ def _run(args) -> int:
         report["gallery"]["pair"] = {"true": classes[t], "predicted": classes[p], "indices": cell}
     if rows:
         idx = [r.index for r in rows]
-        try:
-            cams = grad_cam(model, data.inputs[idx], [r.predicted for r in rows], layer)
-        except ValueError as e:
-            raise CLIError(f"--layer {layer!r}: {str(e).split(': ', 1)[-1]}") from None
-        cams = upsample(cams, data.inputs.shape[2:]).numpy()
+        cams = None
+        if layer is not None:
+            try:
+                cams = grad_cam(model, data.inputs[idx], [r.predicted for r in rows], layer)
+            except ValueError as e:
+                raise CLIError(f"--layer {layer!r}: {str(e).split(': ', 1)[-1]}") from None
+            cams = upsample(cams, data.inputs.shape[2:]).numpy()
+        about = (f"Grad-CAM of {layer}, predicted class" if layer is not None
+                 else "no Grad-CAM: the model has no convolution layer")
         plot_error_gallery(data.images[idx], cams, [r.as_dict(classes) for r in rows],
-                           os.path.join(args.out, "errors.png"),
-                           title=f"{info.model} on {info.dataset}: {title}; Grad-CAM of {layer}, predicted class")
+                           os.path.join(args.out, "errors.png"), title=f"{info.model} on {info.dataset}: {title}; {about}")
     with open(os.path.join(args.out, "errors.json"), "w") as f:
         json.dump(report, f, indent=1)
     print(f"{info.model} on {info.dataset} ({args.split}, {len(analysis)} images): accuracy "

@@ -75,7 +75,7 @@ def attribution_maps(model, x: np.ndarray, target: int, methods=METHODS, layer=N
         elif method == "grad-cam":
             name = layer or default_layer(model, x)
             cam = at.grad_cam(model, batch, target, name)
-            note = f"layer {name} ({cam.shape[1]}x{cam.shape[2]})"
+            note = f"layer {name} ({cam.shape[1]}x{cam.shape[2]})" + ("" if cam.numpy().any() else ", all 0")
             a = at.upsample(cam, x.shape[1:])
         elif method == "occlusion":
             window, stride = occlusion_window(x.shape)
@@ -255,19 +255,25 @@ def plot_error_gallery(images, cams, rows, path: str, **kw) -> str:
     return error_gallery_mosaic(images, cams, rows, **kw).save(path)
 
 
-def error_gallery_mosaic(images: np.ndarray, cams: np.ndarray, rows: list[dict], *, title: str,
+def error_gallery_mosaic(images: np.ndarray, cams: np.ndarray | None, rows: list[dict], *, title: str,
                          per_row: int = 4) -> Mosaic:
     """Each image twice, plain and with the Grad-CAM of its predicted class over it, labelled
-    with true class, prediction, its probability and the loss (red when misclassified)."""
+    with true class, prediction, its probability and the loss (red when misclassified). With
+    ``cams`` None (a model without convolutions) each image once, the loss in its label."""
     h, w = images.shape[1:3]
     lines = max(1, -(-len(rows) // per_row))
-    mosaic = Mosaic(lines, 2 * per_row, h, w, title_band=0.45, scale=1.25, fontsize=7)
+    per = 1 if cams is None else 2
+    mosaic = Mosaic(lines, per * per_row, h, w, title_band=0.45 if cams is not None else 0.65, scale=1.25, fontsize=7)
     mosaic.title = title
-    for i, (img, cam, row) in enumerate(zip(images, cams, rows)):
+    for i, (img, row) in enumerate(zip(images, rows)):
         r, c = divmod(i, per_row)
         wrong = row["true"] != row["predicted"]
-        mosaic.put(r, 2 * c, _gray(img), f"#{row['index']} true {row['true_name']}\npred {row['predicted_name']} "
-                                         f"{row['probability']:.2f}", color="tab:red" if wrong else "black")
+        loss = f"\nloss {row['loss']:.2f}" if cams is None else ""
+        mosaic.put(r, per * c, _gray(img), f"#{row['index']} true {row['true_name']}\npred {row['predicted_name']} "
+                                           f"{row['probability']:.2f}{loss}", color="tab:red" if wrong else "black")
+        if cams is None:
+            continue
+        cam = cams[i]
         # ReLU(Σ w_k A_k) can be 0 everywhere: say so rather than show a blank overlay
         mosaic.put(r, 2 * c + 1, overlay_rgb(img, AttributionMap("grad-cam", cam)),
                    f"Grad-CAM{'' if cam.max() > 0 else ' (all 0)'}\nloss {row['loss']:.2f}")

@@ -190,3 +190,73 @@ def test_bad_arguments_give_one_line_and_exit_2(run, tmp_path, capsys, argv, mes
     assert rc == 2
     assert message in err, err
     assert len(err.strip().splitlines()) == 1, err
+
+
+@pytest.fixture(scope="module")
+def mlp_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("attr-mlp") / "run"
+    assert main(["train", "mnist-mlp", "--data", "fashion-mnist", "--out", str(out), "--limit-train", "256",
+                 "--limit-test", "60", "--no-progress"]) == 0
+    return out
+
+
+def test_an_mlp_gets_every_map_but_grad_cam_and_an_error_report(mlp_run, fashion_test, tmp_path, capsys):
+    """Both commands stopped on an MLP because Grad-CAM needs a convolution; "all" now leaves it
+    out (and says so) and the errors gallery shows the images without the overlay."""
+    rc, stdout, err = cli(capsys, "attribute", mlp_run, "test:0", "--out", tmp_path / "why.png")
+    assert rc == 0, err
+    assert "grad-cam left out: the model has no convolution layer" in stdout
+    assert all(f"  {m} " in stdout for m in METHODS if m != "grad-cam")
+    rc, _, err = cli(capsys, "attribute", mlp_run, "test:0", "--method", "grad-cam", "--out", tmp_path / "c.png")
+    assert rc == 2 and "no convolution layer" in err                      # asked for by name: refused
+    rc, stdout, err = cli(capsys, "errors", mlp_run, "--limit", 60, "--top", 4, "--out", tmp_path / "err")
+    assert rc == 0, err
+    report = json.loads((tmp_path / "err" / "errors.json").read_text())
+    assert report["images"] == 60 and report["gallery"]["grad_cam_layer"] is None
+    with Image.open(tmp_path / "err" / "errors.png") as img:
+        assert img.size[0] < 2.5 * img.size[1]        # one row of 4 images, one panel each (not 8 panels)
+
+
+def test_gallery_without_grad_cam(fashion_test):
+    rows = [{"index": i, "true": 0, "true_name": "T-shirt/top", "predicted": 6, "predicted_name": "Shirt",
+             "probability": 0.5, "loss": 1.25} for i in range(3)]
+    mosaic = error_gallery_mosaic(fashion_test.data[:3], None, rows, title="t", per_row=2)
+    np.testing.assert_allclose(mosaic.panel(0, 1)[..., 0], fashion_test.data[1] / 255, atol=1e-6)
+    assert "#1 true T-shirt/top\npred Shirt 0.50\nloss 1.25" in mosaic.labels()
+    assert not any("Grad-CAM" in label for label in mosaic.labels())
+
+
+def test_an_imagefolder_run_finds_its_own_folder(tmp_path, capsys):
+    """attribute test:N and errors read the run's data set; for --data imagefolder that is the
+    folder it was trained on (run.json), as eval, predict and explain already did."""
+    rng = np.random.default_rng(0)
+    for k, name in enumerate(["red", "green", "blue"]):
+        (tmp_path / "photos" / name).mkdir(parents=True)
+        for i in range(5):
+            a = rng.integers(0, 60, (32, 32, 3)).astype(np.uint8)
+            a[..., k] += 150
+            Image.fromarray(a).save(tmp_path / "photos" / name / f"{i}.png")
+    run = tmp_path / "run"
+    assert main(["train", "cifar-cnn", "--data", "imagefolder", "--data-root", str(tmp_path / "photos"),
+                 "--val-split", "0", "--out", str(run), "--no-progress"]) == 0
+    capsys.readouterr()
+    rc, stdout, err = cli(capsys, "attribute", run, "test:0", "--method", "saliency", "--out", tmp_path / "a.png")
+    assert rc == 0, err
+    assert "true blue" in stdout          # test:0 is the first held-out image of the first class by name
+    rc, stdout, err = cli(capsys, "errors", run, "--out", tmp_path / "err")
+    assert rc == 0, err
+    report = json.loads((tmp_path / "err" / "errors.json").read_text())
+    assert report["images"] == 3 and np.asarray(report["confusion_matrix"]).sum(1).tolist() == [1, 1, 1]
+
+
+def test_a_grad_cam_that_is_0_everywhere_says_so():
+    from cnnlab import nn
+
+    cnnlab.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 6 * 6, 3)).eval()
+    x = np.random.default_rng(0).random((1, 8, 8)).astype(np.float32)
+    with cnnlab.no_grad():
+        model[0].weight.zero_()
+        model[0].bias.fill_(-1.0)                   # every activation cut by the ReLU: A = 0
+    (cam,) = attribution_maps(model, x, 0, ("grad-cam",))
+    assert not cam.values.any() and cam.note == "layer 0 (6x6), all 0"
