@@ -74,6 +74,7 @@ def test_an_mlp_gets_notes_instead_of_failed_requests(browser, servers):  # noqa
     try:
         pg.click("#tabs button[data-tab='filters']")
         pg.wait_for_function("() => document.querySelector('#filters').textContent.includes('no conv layer')")
+        assert not pg.is_visible("#filters-layer")       # no empty layer select
         pg.click("#tabs button[data-tab='backward']")
         pg.wait_for_selector("#backward-no-conv")
         assert "SGD step" in pg.inner_text("#backward-no-conv")

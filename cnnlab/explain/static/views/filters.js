@@ -24,7 +24,10 @@ function stop() { if (timer) { clearInterval(timer); timer = null; const b = $("
 async function load(layer) {
   stop();
   const box = $("filters"); box.innerHTML = "";
-  if (!state.model.layers.some((l) => l.kind === "Conv2d")) { box.textContent = "This model has no conv layer, so it has no filters to show."; return; }
+  if (!state.model.layers.some((l) => l.kind === "Conv2d")) {       // an MLP: nothing to choose, nothing to ask
+    $("filters-layer").closest(".row").classList.add("hidden");
+    box.textContent = "This model has no conv layer, so it has no filters to show."; return;
+  }
   let r; try { r = await api("/api/filters" + (layer !== undefined ? `?layer=${layer}` : "")); } catch (e) { box.textContent = e.message; return; }
   if (history === undefined) { try { history = await api("/api/filters/history"); } catch (e) { history = { available: false, note: e.message }; } }
   const sel = $("filters-layer");
