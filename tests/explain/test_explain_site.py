@@ -141,6 +141,15 @@ def test_exporting_again_replaces_the_site_and_a_foreign_folder_is_refused(site,
     s2 = export_site(site.ex, out, samples=5)
     assert (s1.samples, s2.samples) == (3, 5) and (out / "samples.bin").stat().st_size == 5 * 784 * 4
     assert not list(tmp_path.glob(".again.part-*"))
+    (out / "CNAME").write_text("example.org")               # a host's own files survive a new export
+    (out / "notes").mkdir()
+    (out / "notes" / "a.md").write_text("mine")
+    s3 = export_site(site.ex, out, samples=2)
+    assert (out / "CNAME").read_text() == "example.org" and (out / "notes" / "a.md").read_text() == "mine"
+    assert "kept what the export does not write: CNAME, notes" in s3.notes
+    assert "CNAME" not in s3.files and set(s3.files) == set(s2.files)   # "wrote N files" counts its own
+    assert (out / "samples.bin").stat().st_size == 2 * 784 * 4 and (out / "ort").is_dir()
+    assert not list(tmp_path.glob(".again.part-*"))
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
     with pytest.raises(SiteError, match="not empty"):

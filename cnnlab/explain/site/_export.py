@@ -213,7 +213,8 @@ def export_site(ex, out, samples: int = 64, runtime: str | Path | None = None) -
 
     Args:
         ex: the explainer of the model (its engine, dataset, classes, normalisation and run).
-        out: the folder to write; new, empty, or an earlier export (replaced).
+        out: the folder to write; new, empty, or an earlier export (its files are replaced; files
+            the export does not write, such as a CNAME for GitHub Pages, are kept).
         samples: how many test samples the gallery offers (the first ``samples`` of the test
             set, 1..1000; default 64).
         runtime: the npm prefix holding onnxruntime-web (default: where the set-up puts it).
@@ -236,7 +237,7 @@ def export_site(ex, out, samples: int = 64, runtime: str | Path | None = None) -
     tmp = out.parent / f".{out.name}.part-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
-    notes = []
+    notes, kept = [], []
     try:
         tmp.mkdir(parents=True)
         info = ex.model_info()
@@ -276,11 +277,23 @@ def export_site(ex, out, samples: int = 64, runtime: str | Path | None = None) -
         (tmp / "ort" / "README.txt").write_text(
             f"{RUNTIME_PACKAGE} (https://www.npmjs.com/package/onnxruntime-web), MIT License, "
             "Copyright (c) Microsoft Corporation.\nOnly its single-file WebAssembly build is copied here.\n")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        if out.exists():     # an earlier export: replace what the export writes, keep the rest
+            kept = sorted(p.name for p in out.iterdir() if not (tmp / p.name).exists())   # e.g. CNAME, .nojekyll
+            for entry in tmp.iterdir():
+                old = out / entry.name
+                if old.is_dir() and not old.is_symlink():
+                    shutil.rmtree(old)
+                elif old.exists() or old.is_symlink():
+                    old.unlink()
+                os.replace(entry, old)
+            tmp.rmdir()
+            if kept:
+                notes.append(f"kept what the export does not write: {', '.join(kept)}")
+        else:
+            os.replace(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    files = {p.relative_to(out).as_posix(): p.stat().st_size for p in sorted(out.rglob("*")) if p.is_file()}
+    files = {p.relative_to(out).as_posix(): p.stat().st_size for p in sorted(out.rglob("*"))
+             if p.is_file() and p.relative_to(out).parts[0] not in kept}
     return SiteSummary(out, files, len(listed), notes)
