@@ -223,7 +223,7 @@ def _bars(mosaic: Mosaic, r: int, c: int, probs: np.ndarray, classes, target: in
         x0 = round(0.02 * mosaic.w)
         panel[y0:max(y1, y0 + 1), x0:x0 + max(1, round(probs[k] * (mosaic.w - x0)))] = colour
         mosaic.text(r, c, (i + 0.3) / 5, 0.02, f"{classes[k]}  {probs[k]:.2f}")
-    mosaic.put(r, c, panel, "top-5 probabilities")
+    mosaic.put(r, c, panel, f"top-{len(top)} probabilities" if len(top) == 5 else "probabilities")   # 3 classes: all 3
 
 
 def plot_attributions(image, maps, probs, classes, path: str, **kw) -> str:

@@ -243,6 +243,12 @@ def test_an_imagefolder_run_finds_its_own_folder(tmp_path, capsys):
     rc, stdout, err = cli(capsys, "attribute", run, "test:0", "--method", "saliency", "--out", tmp_path / "a.png")
     assert rc == 0, err
     assert "true blue" in stdout          # test:0 is the first held-out image of the first class by name
+    loaded, x, logits = _forward(run, np.asarray(Image.open(tmp_path / "photos" / "blue" / "0.png")))
+    probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    maps = attribution_maps(loaded.model, x, 0, ("saliency",))
+    labels = attribution_mosaic(np.asarray(Image.open(tmp_path / "photos" / "blue" / "0.png")), maps, probs,
+                                ["blue", "green", "red"], title="t", target=0).labels()
+    assert "probabilities" in labels and "top-5 probabilities" not in labels   # 3 classes, not "top-5"
     rc, stdout, err = cli(capsys, "errors", run, "--out", tmp_path / "err")
     assert rc == 0, err
     report = json.loads((tmp_path / "err" / "errors.json").read_text())
