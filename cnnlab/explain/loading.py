@@ -82,9 +82,10 @@ def app_kwargs_from_checkpoint(path, data_root=None) -> tuple[dict, list[str]]:
         notes.append(f"no metrics.jsonl next to the checkpoint; the Training tab is empty")
     filter_history = None
     try:
-        from ..train.snapshots import load_filter_history
+        from ..train.snapshots import history_for, load_filter_history
 
-        filter_history = load_filter_history(ckpt.parent)
+        # up to the checkpoint's own epoch (best.safetensors can be older than the run's end)
+        filter_history = history_for(model, info.epoch, load_filter_history(ckpt.parent))
     except (FileNotFoundError, ValueError) as e:
         notes.append(f"the Filters tab has no epoch slider: {e}")
     classes = None if info.classes is None else list(info.classes)

@@ -56,6 +56,27 @@ def first_conv(model) -> tuple[str, object] | None:
     return None
 
 
+def history_for(model, epoch: int | None, history: FilterHistory) -> FilterHistory:
+    """The snapshots up to ``epoch`` (the epoch a checkpoint was saved at: ``best.safetensors``
+    may come before the run's last), checked against ``model``'s weights of that layer.
+
+    Raises:
+        ValueError: the last kept snapshot is not the model's layer (a file from another run).
+    """
+    keep = [k for k, e in enumerate(history.epochs) if epoch is None or e <= epoch]
+    modules = dict(model.named_modules())
+    layer = modules.get(history.layer)
+    w = None if layer is None else getattr(layer, "weight", None)
+    if not keep or w is None or tuple(w.shape) != history.weights.shape[1:]:
+        raise ValueError(f"its snapshots of {history.layer!r} (epochs {history.epochs}) are not of this "
+                         f"checkpoint (epoch {epoch})")
+    last = history.weights[keep[-1]]
+    if not np.allclose(last, w.detach().numpy(), rtol=0, atol=1e-6):
+        raise ValueError(f"its snapshot of {history.layer!r} after epoch {history.epochs[keep[-1]]} differs "
+                         f"from this checkpoint's weights (epoch {epoch})")
+    return FilterHistory(history.layer, [history.epochs[k] for k in keep], history.weights[keep])
+
+
 def save_filter_history(run_dir, history: FilterHistory) -> Path:
     """Write ``run_dir/filters.npz`` atomically (readers see the old file or the new one)."""
     from ..checkpoint import atomic_write_bytes

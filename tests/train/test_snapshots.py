@@ -13,7 +13,7 @@ from cnnlab import nn, optim
 from cnnlab.checkpoint import read_checkpoint
 from cnnlab.train import fit
 from cnnlab.train.callbacks import StopAfter
-from cnnlab.train.snapshots import FILTERS, FilterHistory, load_filter_history, save_filter_history
+from cnnlab.train.snapshots import FILTERS, FilterHistory, history_for, load_filter_history, save_filter_history
 from cnnlab.utils.data import DataLoader, TensorDataset
 
 
@@ -119,6 +119,20 @@ def test_a_model_without_conv_layers_keeps_no_snapshots(tmp_path):
     assert not (tmp_path / "mlp" / FILTERS).exists()
     with pytest.raises(FileNotFoundError, match="no per-epoch filter snapshots"):
         load_filter_history(tmp_path / "mlp")
+
+
+def test_the_history_of_a_checkpoint_ends_at_its_epoch(tmp_path):
+    """A checkpoint older than the run's end (best.safetensors) gets the snapshots up to its own
+    epoch, the last equal to its weights; a history whose frame differs is refused."""
+    _fit(tmp_path / "full", 3)
+    full = load_filter_history(tmp_path / "full")
+    at2 = _fit(tmp_path / "two", 3, stop=2)             # the same run, stopped after epoch 2
+    h = history_for(at2, 2, full)
+    assert h.epochs == [0, 1, 2] and np.array_equal(h.weights, full.weights[:3])
+    with pytest.raises(ValueError, match="differs from this checkpoint's weights"):
+        history_for(at2, 3, full)                        # epoch 3's frame is not this model
+    with pytest.raises(ValueError, match="not of this checkpoint"):
+        history_for(nn.Sequential(nn.Conv2d(1, 5, 3)), 3, full)   # another shape
 
 
 @pytest.mark.parametrize("damage", ["cut", "text", "empty", "other npz"])
