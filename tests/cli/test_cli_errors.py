@@ -184,7 +184,7 @@ def _bad_values(kind, files, ro) -> list[tuple[str, str]]:
     }
     # list-valued types local to one command (cmd_adversarial, cmd_robustness)
     by_name = {"_eps_list": [("non-number", "abc"), ("negative", "0,-1"), ("empty", ","), ("nan", "0,nan")],
-               "_challenges": [("unknown", "rotation,blur"), ("empty", ",")]}
+               "_challenges": [("unknown", "viewpoint,blur"), ("empty", ",")]}
     if getattr(kind, "__name__", None) in by_name:
         return by_name[kind.__name__]
     if kind not in table:
