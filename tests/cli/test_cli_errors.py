@@ -184,7 +184,8 @@ def _bad_values(kind, files, ro) -> list[tuple[str, str]]:
     }
     # list-valued types local to one command (cmd_adversarial, cmd_robustness)
     by_name = {"_eps_list": [("non-number", "abc"), ("negative", "0,-1"), ("empty", ","), ("nan", "0,nan")],
-               "_challenges": [("unknown", "viewpoint,blur"), ("empty", ",")]}
+               "_challenges": [("unknown", "viewpoint,blur"), ("empty", ",")],
+               "_augment": [("unknown", "viewpoint,blur"), ("empty", ",")]}
     if getattr(kind, "__name__", None) in by_name:
         return by_name[kind.__name__]
     if kind not in table:
@@ -327,7 +328,13 @@ CASES = {
               (["train", "mnist-cnn", "--data", "mnist10k", "--bogus"], 2, ["--bogus"]),
               (["train", "mnist-cnn", "--data", "mnist10k", "--out", "{run}", "--resume", "--limit-train", "100"], 2,
                ["cannot change --limit-train (the run used 64)"]),
-              (["train", "mnist-cnn", "--data", "mnist10k", "--out", "{run}", "--resume", "--force"], 2, ["--force"])],
+              (["train", "mnist-cnn", "--data", "mnist10k", "--out", "{run}", "--resume", "--force"], 2, ["--force"]),
+              (["train", "mnist-cnn", "--data", "mnist10k", "--train-augment", "viewpoint,blur"], 2,
+               ["--train-augment", "blur"]),
+              (["train", "iris-mlp", "--data", "iris", "--train-augment", "viewpoint", "--out", "{tmp}/iris"], 2,
+               ["--train-augment", "'iris' is not a set of images"]),
+              (["train", "mnist-cnn", "--data", "mnist10k", "--out", "{run}", "--resume", "--train-augment", "scale"], 2,
+               ["cannot change --train-augment (the run used none)"])],
 }
 
 
