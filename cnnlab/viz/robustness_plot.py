@@ -32,6 +32,8 @@ def curves(results: dict, images: np.ndarray, path: str, *, seed: int = 0, title
             ax.plot(xs, [100 * a for a in res[ch]], marker="o", ms=3, label=name, **(styles or {}).get(name, {}))
         ax.set_title(robustness.label(ch), fontsize=8)
         ax.set_ylim(0, 100)
+        if xs[-1] < xs[0]:  # factors swept down from 1 (scale, contrast): harder to the right
+            ax.invert_xaxis()
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=7)
         if c == 0:
