@@ -96,8 +96,9 @@ def _gaussian_blur(x: np.ndarray, sigma: float) -> np.ndarray:
     return gaussian_filter(x, sigma=[0] * (x.ndim - 2) + [sigma, sigma], mode="nearest").astype(x.dtype)
 
 
-def unit_gradient(model, chain, x: np.ndarray, channel: int) -> tuple[float, np.ndarray]:
-    """``(a, ∂a/∂x)`` for ``a`` the mean over positions of ``channel`` after the modules ``chain``."""
+def unit_gradient(model, chain, x: np.ndarray, channel: int, unit=None) -> tuple[float, np.ndarray]:
+    """``(a, ∂a/∂x)`` for ``a`` the mean over positions of ``channel`` after the modules ``chain``
+    (or its value at the output position ``unit = (i, j)``)."""
     import cnnlab
 
     xt = cnnlab.from_numpy(np.array(x, copy=True)).requires_grad_(True)
@@ -105,14 +106,14 @@ def unit_gradient(model, chain, x: np.ndarray, channel: int) -> tuple[float, np.
         h = xt
         for m in chain:
             h = m(h)
-        a = h[:, channel].mean()
+        a = h[:, channel].mean() if unit is None else h[:, channel, unit[0], unit[1]].mean()
         a.backward()
     return float(a.detach().numpy()), xt.grad.numpy().copy()
 
 
 def maximize(model, layer: str, channel: int, steps: int = 200, lr: float = 0.05, l2: float = 1e-3,
              jitter: int = 1, blur: float = 0.5, generator=None, *, input_shape=None, blur_every: int = 4,
-             clip=None) -> tuple[np.ndarray, float, list[float]]:
+             clip=None, unit=None) -> tuple[np.ndarray, float, list[float]]:
     """Activation maximisation: the input that drives one unit high.
 
     Args:
@@ -126,6 +127,8 @@ def maximize(model, layer: str, channel: int, steps: int = 200, lr: float = 0.05
         generator: seed or ``numpy.random.Generator`` of the random start and the jitter.
         input_shape: one sample's shape, e.g. (1, 28, 28) (required).
         clip: ``(lo, hi)`` valid input range to keep the image in (default none).
+        unit: ``(i, j)``: drive the channel at that output position only (see
+            :func:`centred_unit`); default the channel's mean over all positions.
 
     Returns:
         ``(image, activation, history)``: the (C, H, W) image, the unit's mean activation on it,
@@ -139,11 +142,14 @@ def maximize(model, layer: str, channel: int, steps: int = 200, lr: float = 0.05
     x = (0.1 * rng.standard_normal((1, *input_shape))).astype(np.float32)
     chain, out = _chain(model, x, layer)
     _check_channel(out, layer, channel)
+    if unit is not None and (out.ndim != 4 or not all(0 <= u < n for u, n in zip(unit, out.shape[2:]))):
+        raise ValueError(f"units: layer {layer!r} has positions {'x'.join(map(str, out.shape[2:])) or 'none'}, "
+                         f"got unit={unit!r}")
     history = []
     for step in range(steps):
         dy, dx = rng.integers(-jitter, jitter + 1, size=2) if jitter else (0, 0)
         shifted = np.roll(x, (dy, dx), axis=(-2, -1))
-        a, g = unit_gradient(model, chain, shifted, channel)
+        a, g = unit_gradient(model, chain, shifted, channel, unit)
         history.append(a)
         g = np.roll(g, (-dy, -dx), axis=(-2, -1))
         g = g / (np.abs(g).mean() + 1e-8) - 2 * l2 * x
@@ -152,7 +158,7 @@ def maximize(model, layer: str, channel: int, steps: int = 200, lr: float = 0.05
             x = _gaussian_blur(x, blur)
         if clip is not None:
             x = np.clip(x, clip[0], clip[1]).astype(np.float32)
-    a, _ = unit_gradient(model, chain, x, channel)
+    a, _ = unit_gradient(model, chain, x, channel, unit)
     return x[0], a, history
 
 
@@ -199,7 +205,7 @@ def receptive_field(model, layer: str, input_shape) -> tuple[tuple[int, int], tu
     raise ValueError(f"units: layer {layer!r} not found")
 
 
-def _crop(image: np.ndarray, top: int, left: int, h: int, w: int) -> np.ndarray:
+def crop(image: np.ndarray, top: int, left: int, h: int, w: int) -> np.ndarray:
     """``image[..., top:top+h, left:left+w]``, zeros where the box leaves the image."""
     out = np.zeros((*image.shape[:-2], h, w), image.dtype)
     H, W = image.shape[-2:]
@@ -238,7 +244,7 @@ def top_patches(model, dataset, layer: str, channel: int, k: int = 9, batch_size
     for n in order:
         i, j = best_pos[n]
         top, left = start[0] + i * jump[0], start[1] + j * jump[1]
-        patches.append(Patch(int(n), (i, j), (top, left, rf[0], rf[1]), _crop(x[n], top, left, *rf), float(vals[n])))
+        patches.append(Patch(int(n), (i, j), (top, left, rf[0], rf[1]), crop(x[n], top, left, *rf), float(vals[n])))
     return patches
 
 
@@ -334,7 +340,7 @@ class PositionTuning:
     width: np.ndarray      # (C,) pixels over which the response is at least half its maximum (0: none)
 
 
-def _centred_unit(model, layer: str, input_shape, out_hw) -> tuple[int, int]:
+def centred_unit(model, layer: str, input_shape, out_hw) -> tuple[int, int]:
     """The output position whose receptive field's centre is nearest the image's centre pixel
     (ties: the first)."""
     rf, jump, start = receptive_field(model, layer, input_shape)
@@ -374,7 +380,7 @@ def position_tolerance(model, layer: str, *, input_shape, offsets=None, angles=N
     if angles is None:
         angles = orientation_tuning(model, layer, input_shape=input_shape, mean=mean, std=std).preferred
     angles = np.broadcast_to(np.asarray(angles, np.float64), (channels,)).copy()
-    ui, uj = _centred_unit(model, layer, input_shape, probe.shape[2:])
+    ui, uj = centred_unit(model, layer, input_shape, probe.shape[2:])
     unique = np.unique(angles)
     imgs = np.stack([bar((h, w), a, o, bar_width) for a in unique for o in offsets])
     x = np.repeat(imgs[:, None], c, axis=1)
