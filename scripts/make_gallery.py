@@ -188,7 +188,10 @@ def augment(out: Path, folder: Path, tiny: bool) -> None:
     budget = {"epochs": 1, "limit_train": 500, "limit_test": 100} if tiny else \
              {"epochs": 3, "limit_train": 10000, "limit_test": 500}
     recipe = replace(recipe, train={**recipe.train, **budget}, quick={},
-                     experiment="What augmentation buys: MLP and CNN, with and without")
+                     experiment="What augmentation buys: MLP and CNN, with and without",
+                     protocol=f"the robustness recipe on a gallery budget: the first {budget['limit_train']:,} "
+                              f"training images, {budget['epochs']} epoch(s), swept on the first "
+                              f"{budget['limit_test']} test images")
     result = robustness.run_robustness(recipe, runs_root=str(folder / "augment"))
     with tempfile.TemporaryDirectory() as tmp:
         robustness.write(result, Path(tmp))
