@@ -337,7 +337,7 @@ class PositionTuning:
     angles: np.ndarray     # the bar's orientation per channel (degrees)
     unit: tuple[int, int]  # the output position measured (the one whose field is centred best)
     responses: np.ndarray  # (C, offsets), rectified
-    width: np.ndarray      # (C,) pixels over which the response is at least half its maximum (0: none)
+    width: np.ndarray      # (C,) pixels over which the response is at least half way from its floor to its peak
 
 
 def centred_unit(model, layer: str, input_shape, out_hw) -> tuple[int, int]:
@@ -367,7 +367,8 @@ def position_tolerance(model, layer: str, *, input_shape, offsets=None, angles=N
 
     Returns:
         :class:`PositionTuning`; ``width`` is the number of pixels of offset over which the
-        response stays at or above half its peak (offsets 1 pixel apart by default).
+        response stays at least half way from its floor (the smallest response) to its peak
+        (offsets 1 pixel apart by default); 0 for a unit that never changes.
     """
     c, h, w = input_shape
     offsets = np.arange(-(h // 4), h // 4 + 1, dtype=np.float64) if offsets is None else np.asarray(offsets, np.float64)
@@ -389,7 +390,9 @@ def position_tolerance(model, layer: str, *, input_shape, offsets=None, angles=N
     out = np.maximum(layer_output(model, x.astype(np.float32), layer)[:, :, ui, uj], 0)
     out = out.reshape(len(unique), len(offsets), channels)
     responses = np.stack([out[np.searchsorted(unique, angles[k]), :, k] for k in range(channels)])
-    peak = responses.max(axis=1, keepdims=True)
+    # half way from the unit's floor (its response to the bar far away, bias included) to its peak
+    floor = responses.min(axis=1, keepdims=True)
+    rise = responses.max(axis=1, keepdims=True) - floor
     step = float(np.median(np.diff(offsets)))
-    width = np.where(peak[:, 0] > 0, ((responses >= 0.5 * peak) & (peak > 0)).sum(axis=1) * step, 0.0)
+    width = np.where(rise[:, 0] > 0, ((responses - floor >= 0.5 * rise) & (rise > 0)).sum(axis=1) * step, 0.0)
     return PositionTuning(layer, offsets, angles, (ui, uj), responses, width)

@@ -118,6 +118,13 @@ def test_pooling_makes_a_simple_cell_complex():
     np.testing.assert_array_equal(simple.responses[0], [0, 0, 0, 3, 0, 0, 0, 0, 0])   # bar at column 7 only
     np.testing.assert_array_equal(complex_.responses[0], [0, 0, 3, 3, 0, 0, 0, 0, 0])  # columns 6 and 7
     assert simple.width.tolist() == [1.0] and complex_.width.tolist() == [2.0]
+    # a bias lifts the floor, not the width
+    with cnnlab.no_grad():
+        conv.bias = nn.Parameter(cnnlab.from_numpy(np.array([0.5], np.float32)))
+    lifted = units.position_tolerance(model, "2", input_shape=(1, 16, 16), offsets=offsets, angles=0)
+    np.testing.assert_array_equal(lifted.responses[0], complex_.responses[0] + 0.5)
+    assert lifted.width.tolist() == [2.0]
+    conv.bias = None
     # at 90 degrees (a horizontal bar) the vertical-edge filter is silent everywhere
     assert units.position_tolerance(model, "2", input_shape=(1, 16, 16), angles=90).responses.max() == 0
 

@@ -106,7 +106,7 @@ def _maximize(args, model, info, shape, counts, title) -> None:
         for c, (_, a, hist) in zip(channels, results):
             print(f"{layer} channel {c:3d}: activation {hist[0]:8.3f} -> {a:8.3f}")
         images = [r[0] if box is None else units.crop(r[0], *box) for r in results]
-        name = layer if box is None else f"{layer}, unit {unit} ({box[2]}x{box[3]} field)"
+        name = f"{layer}, unit {unit} ({box[2]}x{box[3]} field)" if box else layer + (", whole image" if args.centre else "")
         columns.append((name, images, [r[1] for r in results]))
     if len(columns) == 1:
         units_plot.maximize_grid(columns[0][1], columns[0][2], columns[0][0], f"Activation maximisation, {title}",
@@ -127,7 +127,7 @@ def _position(args, model, shape, counts, mean, std, title) -> None:
     channels = _channels(args, min(counts[layer] for layer in args.layer))
     for c in channels:
         widths = ", ".join(f"{t.layer} {t.width[c]:g} px" for t in tunings)
-        print(f"channel {c:3d}: bar at {first.angles[c]:5.0f}°  width at half peak: {widths}")
+        print(f"channel {c:3d}: bar at {first.angles[c]:5.0f}°  width at half rise: {widths}")
     units_plot.position_grid(tunings, f"Position tolerance (bar shifted across one unit), {title}", args.out,
                              channels)
 

@@ -115,7 +115,7 @@ def hierarchy_grid(columns, title: str, path: str, cols: int = 4) -> str:
 
 def position_grid(tunings, title: str, path: str, channels=None) -> str:
     """Per channel: each layer's response to a bar shifted across its unit, one line per layer,
-    with the width (pixels at half the peak or more) in the legend."""
+    with the width (pixels at least half way from floor to peak) in the legend."""
     n = min(len(t.responses) for t in tunings) if channels is None else len(channels)
     channels = list(range(n)) if channels is None else list(channels)
     cols = min(n, 4)

@@ -51,7 +51,7 @@ def test_position_prints_the_library_widths(tiny_run, tmp_path, capsys):
     png = tmp_path / "pos.png"
     assert main(["units", str(tiny_run), "--layer", "conv1,pool", "--method", "position", "--channels", "4",
                  "--out", str(png)]) == 0
-    rows = re.findall(r"channel\s+(\d+): bar at\s+(\d+)°  width at half peak: conv1 (\S+) px, pool (\S+) px",
+    rows = re.findall(r"channel\s+(\d+): bar at\s+(\d+)°  width at half rise: conv1 (\S+) px, pool (\S+) px",
                       capsys.readouterr().out)
     model, info = inspect.load_run(tiny_run)
     mean, std = info.normalize
