@@ -192,7 +192,13 @@ def augment(out: Path, folder: Path, tiny: bool) -> None:
                      protocol=f"the robustness recipe on a gallery budget: the first {budget['limit_train']:,} "
                               f"training images, {budget['epochs']} epoch(s), swept on the first "
                               f"{budget['limit_test']} test images")
-    result = robustness.run_robustness(recipe, runs_root=str(folder / "augment"))
+    root = folder / "augment"
+    names = {robustness.run_label(m, a): root / f"robustness-{m}{'-augment' if a else ''}-seed0"
+             for m in recipe.models for a in (False, True)}
+    if all((d / "checkpoint.safetensors").is_file() for d in names.values()):  # kept with --runs: sweep again
+        result = robustness.sweep_runs(recipe, {label: [d] for label, d in names.items()})
+    else:
+        result = robustness.run_robustness(recipe, runs_root=str(root))
     with tempfile.TemporaryDirectory() as tmp:
         robustness.write(result, Path(tmp))
         shutil.copyfile(Path(tmp) / "robustness.png", out / "robustness-augment.png")

@@ -50,13 +50,11 @@ class RobustnessResult:
 
 def run_robustness(recipe: Recipe, *, quick: bool = False, data_root: str | None = None,
                    runs_root: str = "runs/reproduce", progress: bool | None = False, log=print) -> RobustnessResult:
-    import numpy as np
-
-    from .. import datasets, inspect, robustness
+    """Train the recipe's runs (each model, plain and augmented, each seed), then :func:`sweep_runs`."""
     from ..train.session import TrainConfig, train_run
 
     budget = recipe.budget(quick)
-    runs, clean, seconds = {}, {}, 0.0
+    runs, seconds = {}, 0.0
     for model in recipe.models:
         for augmented in (False, True):
             label = run_label(model, augmented)
@@ -68,17 +66,31 @@ def run_robustness(recipe: Recipe, *, quick: bool = False, data_root: str | None
                 _, run, test = train_run(cfg, out=Path(runs_root) / name, root=runs_root, force=True,
                                          progress=progress, log=None)
                 seconds += time.perf_counter() - t0
-                runs.setdefault(label, []).append(inspect.load_run(run))
-                clean.setdefault(label, []).append(100 * float(test["accuracy"]))
-                log(f"  {label} seed {seed}: test accuracy {clean[label][-1]:.2f}% "
+                runs.setdefault(label, []).append(run)
+                log(f"  {label} seed {seed}: test accuracy {100 * float(test['accuracy']):.2f}% "
                     f"({time.perf_counter() - t0:.1f} s)")
+    return sweep_runs(recipe, runs, quick=quick, data_root=data_root, train_seconds=seconds, log=log)
+
+
+def sweep_runs(recipe: Recipe, runs: dict, *, quick: bool = False, data_root: str | None = None,
+               train_seconds: float = 0.0, log=print) -> RobustnessResult:
+    """Sweep the recipe's challenges over trained ``runs`` (``{label: [run directory per seed]}``)
+    on the first ``limit_test`` test images; the clean accuracy is each run's recorded test accuracy."""
+    import numpy as np
+
+    from .. import datasets, inspect, robustness
+
+    budget = recipe.budget(quick)
+    loaded = {label: [inspect.load_run(r) for r in dirs] for label, dirs in runs.items()}
+    clean = {label: [100 * json.loads((Path(r) / "run.json").read_text())["test_metrics"]["accuracy"] for r in dirs]
+             for label, dirs in runs.items()}
     test_set = datasets.create(recipe.dataset, root=data_root, train=False)
     n = min(int(budget.get("limit_test") or len(test_set)), len(test_set))
     images, labels = np.asarray(test_set.data[:n]), np.asarray(test_set.targets[:n])
-    per_seed = {label: {} for label in runs}
+    per_seed = {label: {} for label in loaded}
     for ch in recipe.challenges:
         t0 = time.perf_counter()
-        flat = {(label, k): r for label, rs in runs.items() for k, r in enumerate(rs)}
+        flat = {(label, k): r for label, rs in loaded.items() for k, r in enumerate(rs)}
         accs = robustness.sweep_runs(flat, images, labels, ch, seed=0)
         for (label, _), a in accs.items():
             per_seed[label].setdefault(ch, []).append([100 * v for v in a])
@@ -89,7 +101,7 @@ def run_robustness(recipe: Recipe, *, quick: bool = False, data_root: str | None
         name=recipe.name, experiment=recipe.experiment, dataset=recipe.dataset, augment=recipe.augment,
         protocol=recipe.protocol, quick=quick, seeds=list(recipe.seeds), test_images=n,
         strengths={ch: list(robustness.SWEEPS[ch]) for ch in recipe.challenges}, curves=curves,
-        per_seed=per_seed, clean={k: statistics.fmean(v) for k, v in clean.items()}, train_seconds=seconds)
+        per_seed=per_seed, clean={k: statistics.fmean(v) for k, v in clean.items()}, train_seconds=train_seconds)
 
 
 def render_markdown(result: RobustnessResult) -> str:
@@ -120,4 +132,5 @@ def write(result: RobustnessResult, out_dir: Path) -> None:
     for k, lb in enumerate(result.curves):
         styles[lb] = {"color": colours[(k // 2) % len(colours)], "ls": "-" if "augmentation" in lb else "--"}
     robustness_plot.curves(results, images, str(out_dir / "robustness.png"), seed=0, styles=styles,
-                           title=f"{result.experiment} ({result.test_images} test images)")
+                           title=f"{result.experiment} ({result.test_images} test images; dashed: trained on "
+                                 f"clean images, solid: with augmentation)")

@@ -39,7 +39,7 @@ def curves(results: dict, images: np.ndarray, path: str, *, seed: int = 0, title
         if c == 0:
             ax.set_ylabel("test accuracy (%)", fontsize=8)
         if k == 0:
-            ax.legend(fontsize=6)
+            ax.legend(fontsize=6, handlelength=3)
         strip = np.concatenate([robustness.transform(images[:1], ch, s, seed)[0] for s in xs], axis=1)
         sx = fig.add_subplot(grid[r * 4 + 3, c])
         sx.imshow(strip, cmap="gray" if strip.ndim == 2 else None, vmin=0, vmax=255)
