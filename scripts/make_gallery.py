@@ -162,7 +162,10 @@ def attribution(o, cnn: Path, out: Path) -> None:
 
 def units(o, cnn: Path, tiny: bool) -> None:
     steps = "16" if tiny else "64"
-    run("units", cnn, "--layer", "conv1", "--method", "maximize", "--steps", steps, "--out", o("units-conv1-maximize.png"))
+    # the centre unit: a channel's mean over all positions is driven by a flat image (a 5x5 filter
+    # summed over the map sees mostly its own sum), so conv1's mean gives grey squares
+    run("units", cnn, "--layer", "conv1", "--method", "maximize", "--centre", "--steps", steps,
+        "--out", o("units-conv1-maximize.png"))
     run("units", cnn, "--layer", "conv2", "--method", "patches", "--channels", "8", "--out", o("units-conv2-patches.png"))
     run("units", cnn, "--layer", "conv1", "--method", "tuning", "--out", o("units-conv1-tuning.png"))
     run("units", cnn, "--layer", "conv1,pool", "--method", "position", "--channels", "8", "--out", o("units-position.png"))
