@@ -11,6 +11,8 @@ Parts (``--only``, repeatable):
 - ``basics``: pixels, classic filters, convolution / pooling / ReLU step by step, activations.
 - ``mnist10k``: learned filters, feature maps and the shift test, from the lecture's MLP and CNN
   trained two quick epochs on MNIST10k (``quick_train``, seed 0).
+- ``filters-over-training``: conv1's filters at every epoch (``show-filters --over-training``) of
+  mnist-cnn trained 5 epochs on 6,000 Fashion-MNIST images (``cnnlab train``, seed 0).
 - ``attribution``: the six attribution maps of test image 0 and the error galleries, from
   mnist-cnn trained one epoch on Fashion-MNIST (``cnnlab train``, seed 0).
 - ``backward``: ``cnnlab explain-backward`` as a GIF.
@@ -37,8 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PARTS = ("basics", "mnist10k", "attribution", "backward", "adversarial", "units", "robustness", "hierarchy",
-         "augment")
+PARTS = ("basics", "mnist10k", "filters-over-training", "attribution", "backward", "adversarial", "units",
+         "robustness", "hierarchy", "augment")
 METHODS = ("saliency", "input-x-gradient", "integrated-gradients", "smoothgrad", "grad-cam", "occlusion")
 SEED = "0"
 
@@ -228,6 +230,12 @@ def main() -> None:
             basics(o)
         if "mnist10k" in parts:
             mnist10k(o, folder, args.tiny)
+        if "filters-over-training" in parts:
+            limit = ["--limit-train", "600", "--limit-test", "200"] if args.tiny else \
+                    ["--limit-train", "6000", "--limit-test", "1000"]
+            fm5 = runs._train("mnist-cnn-fashion-5epochs", "mnist-cnn", "--data", "fashion-mnist", "--epochs",
+                              "2" if args.tiny else "5", *limit, "--lr", "0.05")
+            run("show-filters", fm5, "--over-training", "--out", o("filters-over-training.gif"))
         if "attribution" in parts:
             attribution(o, runs.fashion("mnist-cnn"), out)
         if "backward" in parts:
