@@ -188,7 +188,8 @@ def _training_arrays(train_set, cfg, pre: dict, task: str, val: np.ndarray):
     if cfg.augment:
         if pre["kind"] != "image":
             raise ValueError(f"--train-augment: dataset {cfg.data!r} is not a set of images")
-        train = (data[train_idx], dataset_arrays(part(train_idx), pre, task)[1])
+        y = targets[train_idx]
+        train = (data[train_idx], y.astype(np.int64) if task == "classification" else y.astype(np.float32))
     else:
         train = dataset_arrays(part(train_idx), pre, task)
     return train, (dataset_arrays(part(val), pre, task) if len(val) else (None, None))
