@@ -10,6 +10,10 @@ A *unit* is one channel of a layer's output (one feature map), or one feature of
 - :func:`orientation_tuning`: each channel's response to oriented gratings, its preferred
   orientation and an orientation selectivity index: Hubel and Wiesel's simple-cell
   experiment run on a trained layer.
+- :func:`position_tolerance`: one unit's response to a bar at its preferred orientation,
+  shifted across its receptive field: the complex-cell half of the experiment. A conv unit
+  (a simple cell) answers at one position; after max pooling the same channel answers
+  anywhere within the pooling window.
 
 Everything reads layers through :func:`cnnlab.inspect.trace` (names as ``named_modules()``
 gives them, ``"conv2"``). The gradient of a unit with respect to the input needs the forward
@@ -92,8 +96,9 @@ def _gaussian_blur(x: np.ndarray, sigma: float) -> np.ndarray:
     return gaussian_filter(x, sigma=[0] * (x.ndim - 2) + [sigma, sigma], mode="nearest").astype(x.dtype)
 
 
-def unit_gradient(model, chain, x: np.ndarray, channel: int) -> tuple[float, np.ndarray]:
-    """``(a, ∂a/∂x)`` for ``a`` the mean over positions of ``channel`` after the modules ``chain``."""
+def unit_gradient(model, chain, x: np.ndarray, channel: int, unit=None) -> tuple[float, np.ndarray]:
+    """``(a, ∂a/∂x)`` for ``a`` the mean over positions of ``channel`` after the modules ``chain``
+    (or its value at the output position ``unit = (i, j)``)."""
     import cnnlab
 
     xt = cnnlab.from_numpy(np.array(x, copy=True)).requires_grad_(True)
@@ -101,14 +106,14 @@ def unit_gradient(model, chain, x: np.ndarray, channel: int) -> tuple[float, np.
         h = xt
         for m in chain:
             h = m(h)
-        a = h[:, channel].mean()
+        a = h[:, channel].mean() if unit is None else h[:, channel, unit[0], unit[1]].mean()
         a.backward()
     return float(a.detach().numpy()), xt.grad.numpy().copy()
 
 
 def maximize(model, layer: str, channel: int, steps: int = 200, lr: float = 0.05, l2: float = 1e-3,
              jitter: int = 1, blur: float = 0.5, generator=None, *, input_shape=None, blur_every: int = 4,
-             clip=None) -> tuple[np.ndarray, float, list[float]]:
+             clip=None, unit=None) -> tuple[np.ndarray, float, list[float]]:
     """Activation maximisation: the input that drives one unit high.
 
     Args:
@@ -122,6 +127,8 @@ def maximize(model, layer: str, channel: int, steps: int = 200, lr: float = 0.05
         generator: seed or ``numpy.random.Generator`` of the random start and the jitter.
         input_shape: one sample's shape, e.g. (1, 28, 28) (required).
         clip: ``(lo, hi)`` valid input range to keep the image in (default none).
+        unit: ``(i, j)``: drive the channel at that output position only (see
+            :func:`centred_unit`); default the channel's mean over all positions.
 
     Returns:
         ``(image, activation, history)``: the (C, H, W) image, the unit's mean activation on it,
@@ -135,11 +142,14 @@ def maximize(model, layer: str, channel: int, steps: int = 200, lr: float = 0.05
     x = (0.1 * rng.standard_normal((1, *input_shape))).astype(np.float32)
     chain, out = _chain(model, x, layer)
     _check_channel(out, layer, channel)
+    if unit is not None and (out.ndim != 4 or not all(0 <= u < n for u, n in zip(unit, out.shape[2:]))):
+        raise ValueError(f"units: layer {layer!r} has positions {'x'.join(map(str, out.shape[2:])) or 'none'}, "
+                         f"got unit={unit!r}")
     history = []
     for step in range(steps):
         dy, dx = rng.integers(-jitter, jitter + 1, size=2) if jitter else (0, 0)
         shifted = np.roll(x, (dy, dx), axis=(-2, -1))
-        a, g = unit_gradient(model, chain, shifted, channel)
+        a, g = unit_gradient(model, chain, shifted, channel, unit)
         history.append(a)
         g = np.roll(g, (-dy, -dx), axis=(-2, -1))
         g = g / (np.abs(g).mean() + 1e-8) - 2 * l2 * x
@@ -148,7 +158,7 @@ def maximize(model, layer: str, channel: int, steps: int = 200, lr: float = 0.05
             x = _gaussian_blur(x, blur)
         if clip is not None:
             x = np.clip(x, clip[0], clip[1]).astype(np.float32)
-    a, _ = unit_gradient(model, chain, x, channel)
+    a, _ = unit_gradient(model, chain, x, channel, unit)
     return x[0], a, history
 
 
@@ -171,7 +181,10 @@ def receptive_field(model, layer: str, input_shape) -> tuple[tuple[int, int], tu
     """
     from .summarize.table import build_rows
 
-    rows = {r.name: r for r in build_rows(model, tuple(input_shape))}
+    rows, seen = {}, {}
+    for r in build_rows(model, tuple(input_shape)):  # a module called twice: "pool", then "pool#2" (as trace names it)
+        seen[r.name] = seen.get(r.name, 0) + 1
+        rows[r.name if seen[r.name] == 1 else f"{r.name}#{seen[r.name]}"] = r
     if layer not in rows:
         raise ValueError(f"units: no layer {layer!r}; layers: {', '.join(n for n in rows if n != 'input')}")
     if rows[layer].rf is None:
@@ -180,7 +193,7 @@ def receptive_field(model, layer: str, input_shape) -> tuple[tuple[int, int], tu
     for name, r in rows.items():
         if name == "input":
             continue
-        m = dict(model.named_modules()).get(name)
+        m = dict(model.named_modules()).get(name.split("#")[0])
         pad = getattr(m, "padding", 0)
         if isinstance(pad, str):
             pad = 0 if pad == "valid" else (np.asarray(getattr(m, "kernel_size", 1)) - 1) // 2
@@ -192,7 +205,7 @@ def receptive_field(model, layer: str, input_shape) -> tuple[tuple[int, int], tu
     raise ValueError(f"units: layer {layer!r} not found")
 
 
-def _crop(image: np.ndarray, top: int, left: int, h: int, w: int) -> np.ndarray:
+def crop(image: np.ndarray, top: int, left: int, h: int, w: int) -> np.ndarray:
     """``image[..., top:top+h, left:left+w]``, zeros where the box leaves the image."""
     out = np.zeros((*image.shape[:-2], h, w), image.dtype)
     H, W = image.shape[-2:]
@@ -231,7 +244,7 @@ def top_patches(model, dataset, layer: str, channel: int, k: int = 9, batch_size
     for n in order:
         i, j = best_pos[n]
         top, left = start[0] + i * jump[0], start[1] + j * jump[1]
-        patches.append(Patch(int(n), (i, j), (top, left, rf[0], rf[1]), _crop(x[n], top, left, *rf), float(vals[n])))
+        patches.append(Patch(int(n), (i, j), (top, left, rf[0], rf[1]), crop(x[n], top, left, *rf), float(vals[n])))
     return patches
 
 
@@ -297,3 +310,89 @@ def orientation_tuning(model, layer: str, angles=None, frequencies=(0.1, 0.15, 0
     rp, ro = curves[np.arange(len(pref)), pref], curves[np.arange(len(pref)), orth]
     osi = np.where(rp + ro > 0, (rp - ro) / np.maximum(rp + ro, 1e-12), 0.0)
     return Tuning(angles, frequencies, responses, angles[pref], osi)
+
+
+def bar(shape, angle_deg: float, offset: float, width: float = 1.0, centre=None) -> np.ndarray:
+    """A bright bar on black, (H, W) in [0, 1], at ``angle_deg`` (0 = vertical, as :func:`grating`).
+
+    Its centre line passes ``offset`` pixels from ``centre`` (default the pixel ``(H // 2, W // 2)``)
+    along the bar's normal (positive: right for a vertical bar, down for a horizontal one); the
+    edges are anti-aliased, so a vertical bar of width 1 at an integer offset is one full column.
+    """
+    h, w = shape
+    cy, cx = (h // 2, w // 2) if centre is None else centre
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    t = np.deg2rad(angle_deg)
+    cos, sin = np.round(np.cos(t), 12), np.round(np.sin(t), 12)  # axis-aligned bars exactly on the grid
+    d = (xx - cx) * cos + (yy - cy) * sin - offset
+    return np.clip(width / 2 + 0.5 - np.abs(d), 0.0, 1.0)
+
+
+@dataclass
+class PositionTuning:
+    """Responses of one unit per channel to a bar shifted across it: ``responses[c, k]`` at ``offsets[k]``."""
+
+    layer: str
+    offsets: np.ndarray    # bar offsets from the image centre, pixels
+    angles: np.ndarray     # the bar's orientation per channel (degrees)
+    unit: tuple[int, int]  # the output position measured (the one whose field is centred best)
+    responses: np.ndarray  # (C, offsets), rectified
+    width: np.ndarray      # (C,) pixels over which the response is at least half way from its floor to its peak
+
+
+def centred_unit(model, layer: str, input_shape, out_hw) -> tuple[int, int]:
+    """The output position whose receptive field's centre is nearest the image's centre pixel
+    (ties: the first)."""
+    rf, jump, start = receptive_field(model, layer, input_shape)
+    out = []
+    for axis in (0, 1):
+        size = input_shape[1 + axis]
+        centres = start[axis] + np.arange(out_hw[axis]) * jump[axis] + (rf[axis] - 1) / 2
+        out.append(int(np.argmin(np.abs(centres - size // 2))))
+    return out[0], out[1]
+
+
+def position_tolerance(model, layer: str, *, input_shape, offsets=None, angles=None, bar_width: float = 1.0,
+                       mean=None, std=None) -> PositionTuning:
+    """One unit per channel of ``layer`` against a bar shifted across its receptive field.
+
+    Args:
+        layer: a layer that keeps a map (conv, ReLU, pool).
+        input_shape: (C, H, W) of one input.
+        offsets: bar offsets from the image's centre pixel, pixels (default ``-H//4 .. H//4``).
+        angles: the bar's orientation per channel, degrees, or one for all (default: each
+            channel's preferred orientation from :func:`orientation_tuning` of ``layer``).
+        bar_width: pixels (default 1).
+        mean, std: the model's preprocessing of [0, 1] pixels (default none).
+
+    Returns:
+        :class:`PositionTuning`; ``width`` is the number of pixels of offset over which the
+        response stays at least half way from its floor (the smallest response) to its peak
+        (offsets 1 pixel apart by default); 0 for a unit that never changes.
+    """
+    c, h, w = input_shape
+    offsets = np.arange(-(h // 4), h // 4 + 1, dtype=np.float64) if offsets is None else np.asarray(offsets, np.float64)
+    if offsets.ndim != 1 or offsets.size < 2:
+        raise ValueError(f"position_tolerance: `offsets` must be 2 or more pixel offsets, got {offsets.tolist()}")
+    probe = layer_output(model, np.zeros((1, *input_shape), np.float32), layer)
+    if probe.ndim != 4:
+        raise ValueError(f"position_tolerance: layer {layer!r} gives {probe.shape[1:]} per sample; it needs a map (C, H, W)")
+    channels = probe.shape[1]
+    if angles is None:
+        angles = orientation_tuning(model, layer, input_shape=input_shape, mean=mean, std=std).preferred
+    angles = np.broadcast_to(np.asarray(angles, np.float64), (channels,)).copy()
+    ui, uj = centred_unit(model, layer, input_shape, probe.shape[2:])
+    unique = np.unique(angles)
+    imgs = np.stack([bar((h, w), a, o, bar_width) for a in unique for o in offsets])
+    x = np.repeat(imgs[:, None], c, axis=1)
+    if mean is not None:
+        x = (x - np.asarray(mean).reshape(1, -1, 1, 1)) / np.asarray(std).reshape(1, -1, 1, 1)
+    out = np.maximum(layer_output(model, x.astype(np.float32), layer)[:, :, ui, uj], 0)
+    out = out.reshape(len(unique), len(offsets), channels)
+    responses = np.stack([out[np.searchsorted(unique, angles[k]), :, k] for k in range(channels)])
+    # half way from the unit's floor (its response to the bar far away, bias included) to its peak
+    floor = responses.min(axis=1, keepdims=True)
+    rise = responses.max(axis=1, keepdims=True) - floor
+    step = float(np.median(np.diff(offsets)))
+    width = np.where(rise[:, 0] > 0, ((responses - floor >= 0.5 * rise) & (rise > 0)).sum(axis=1) * step, 0.0)
+    return PositionTuning(layer, offsets, angles, (ui, uj), responses, width)

@@ -99,3 +99,50 @@ def test_bad_layer_and_channel_name_themselves(twins, images):
         units.top_patches(ours, images[:2], "conv1", 16)
     with pytest.raises(ValueError, match="angles"):
         units.orientation_tuning(ours, "conv1", angles=[0, 200], input_shape=(1, 28, 28))
+
+
+def test_pooling_makes_a_simple_cell_complex():
+    # A vertical-edge filter [1, 0, -1] (each row) answers a one-pixel vertical bar only where
+    # the bar meets its positive column: one position. Max pooling 2x2 after ReLU answers
+    # wherever that happens inside its window: two positions, the same value (Hubel and Wiesel's
+    # complex cell). 16x16 input: conv unit 7 (field columns 7..9) sees the centre column 8; the
+    # pool unit 3 (field 6..9, centre 7.5) is the nearest pooled one.
+    conv = nn.Conv2d(1, 1, 3, bias=False)
+    with cnnlab.no_grad():
+        conv.weight.copy_(cnnlab.from_numpy(np.array([[[[1, 0, -1]] * 3]], np.float32)))
+    model = nn.Sequential(conv, nn.ReLU(), nn.MaxPool2d(2))
+    offsets = np.arange(-4, 5)
+    simple = units.position_tolerance(model, "0", input_shape=(1, 16, 16), offsets=offsets, angles=0)
+    complex_ = units.position_tolerance(model, "2", input_shape=(1, 16, 16), offsets=offsets, angles=0)
+    assert simple.unit == (7, 7) and complex_.unit == (3, 3)
+    np.testing.assert_array_equal(simple.responses[0], [0, 0, 0, 3, 0, 0, 0, 0, 0])   # bar at column 7 only
+    np.testing.assert_array_equal(complex_.responses[0], [0, 0, 3, 3, 0, 0, 0, 0, 0])  # columns 6 and 7
+    assert simple.width.tolist() == [1.0] and complex_.width.tolist() == [2.0]
+    # a bias lifts the floor, not the width
+    with cnnlab.no_grad():
+        conv.bias = nn.Parameter(cnnlab.from_numpy(np.array([0.5], np.float32)))
+    lifted = units.position_tolerance(model, "2", input_shape=(1, 16, 16), offsets=offsets, angles=0)
+    np.testing.assert_array_equal(lifted.responses[0], complex_.responses[0] + 0.5)
+    assert lifted.width.tolist() == [2.0]
+    conv.bias = None
+    # at 90 degrees (a horizontal bar) the vertical-edge filter is silent everywhere
+    assert units.position_tolerance(model, "2", input_shape=(1, 16, 16), angles=90).responses.max() == 0
+
+
+def test_position_responses_are_torchs(twins):
+    ours, theirs = twins
+    t = units.position_tolerance(ours, "pool", input_shape=(1, 28, 28), angles=45, mean=(0.3,), std=(0.4,))
+    # "pool" is the first pool (12x12, field 6, jump 2): unit 6 sees columns 12..17, centre 14.5
+    assert t.unit == (6, 6) and t.offsets.tolist() == list(range(-7, 8))
+    bars = np.stack([units.bar((28, 28), 45, o) for o in t.offsets])[:, None]
+    with torch.no_grad():
+        y = theirs.pool(theirs.relu(theirs.conv1(torch.tensor((bars - 0.3) / 0.4, dtype=torch.float32))))
+    np.testing.assert_allclose(t.responses, np.maximum(y[:, :, 6, 6].numpy().T, 0), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="'fc1' gives \\(64,\\) per sample; it needs a map"):
+        units.position_tolerance(ours, "fc1", input_shape=(1, 28, 28))
+
+
+def test_receptive_field_of_a_module_called_twice_is_per_call(twins):
+    ours, _ = twins
+    assert units.receptive_field(ours, "pool", (1, 28, 28))[:2] == ((6, 6), (2, 2))
+    assert units.receptive_field(ours, "pool#2", (1, 28, 28))[:2] == ((16, 16), (4, 4))

@@ -17,6 +17,15 @@ _DEFAULTS = {"epochs": 1, "batch_size": 64, "lr": 0.01, "optimizer": "sgd", "mom
 _RESUME_FIXED = ("limit_train", "limit_test")
 
 
+def _augment(text: str) -> str:
+    from ..transforms.augment import ORDER, parse_challenges
+
+    try:
+        return ",".join(parse_challenges(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected names from {','.join(ORDER)}, got {text!r}") from None
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "train", help="train a model on a dataset (checkpoint, metrics, plots in a run directory)",
@@ -47,6 +56,9 @@ def register(subparsers) -> None:
     p.add_argument("--limit-test", type=positive_int, metavar="N", help="use only the first N test samples")
     p.add_argument("--data-root", type=existing_dir, metavar="DIR", help="where the dataset files are (default: search)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (they are off anyway without a TTY)")
+    p.add_argument("--train-augment", type=_augment, metavar="CHALLENGES",
+                   help="augment the training images with these challenges, drawn anew each epoch "
+                        "(seeded by --seed, epoch and sample), e.g. viewpoint,scale,translation,deformation")
     # Simulates an interrupted run (tests of --resume): stop after this many epochs.
     p.add_argument("--stop-after", type=positive_int, metavar="EPOCHS", help=argparse.SUPPRESS)
     p.set_defaults(handler=run)
@@ -72,6 +84,8 @@ def _config(args):
         changed = sorted(k for k, v in given.items() if k != "epochs" and v != saved.get(k))
         changed += [f"--{k.replace('_', '-')} (the run used {saved.get(k) or 'all samples'})" for k in _RESUME_FIXED
                     if getattr(args, k) is not None and getattr(args, k) != saved.get(k)]
+        if args.train_augment is not None and args.train_augment != saved.get("augment"):
+            changed.append(f"--train-augment (the run used {saved.get('augment') or 'none'})")
         if changed:
             raise CLIError(f"--resume continues the run exactly; it cannot change {', '.join(changed)} "
                            "(only --epochs may grow)")
@@ -84,7 +98,8 @@ def _config(args):
             saved["data_root"] = args.data_root
         return TrainConfig(**saved)
     return TrainConfig(model=args.model, data=args.data, limit_train=args.limit_train,
-                       limit_test=args.limit_test, data_root=args.data_root, **{**_DEFAULTS, **given})
+                       limit_test=args.limit_test, data_root=args.data_root, augment=args.train_augment,
+                       **{**_DEFAULTS, **given})
 
 
 def run(args) -> int:

@@ -13,16 +13,25 @@ TRAIN_KEYS = {"epochs", "batch_size", "optimizer", "lr", "momentum", "weight_dec
 
 @dataclass(frozen=True)
 class Recipe:
-    """One lecture experiment: what to train, on what, how, and the lecture's figure."""
+    """One lecture experiment: what to train, on what, how, and the lecture's figure.
+
+    ``kind = "robustness"`` recipes train each of ``models`` with and without the training-time
+    augmentation ``augment`` and sweep the lecture's ``challenges`` on the test images
+    (``cnnlab.reproduce.robustness``); ``model`` and ``metric`` do not apply to them.
+    """
 
     name: str
     experiment: str
     dataset: str
-    model: str
-    metric: str
     protocol: str
     seeds: tuple[int, ...]
     train: dict
+    model: str = ""
+    metric: str = "accuracy"
+    kind: str = "table"
+    models: tuple[str, ...] = ()
+    augment: str = ""
+    challenges: tuple[str, ...] = ()
     quick: dict = field(default_factory=dict)
     lecture: float | None = None
     lecture_data: str = ""
@@ -42,11 +51,25 @@ def _parse(path: Path) -> Recipe:
         raw = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"recipe {path}: not valid TOML ({e})") from None
-    missing = [k for k in ("name", "experiment", "dataset", "model", "metric", "protocol", "seeds", "train") if k not in raw]
+    kind = raw.get("kind", "table")
+    if kind not in ("table", "robustness"):
+        raise ValueError(f"recipe {path}: kind must be 'table' or 'robustness', got {kind!r}")
+    need = ("models", "augment", "challenges") if kind == "robustness" else ("model", "metric")
+    missing = [k for k in ("name", "experiment", "dataset", "protocol", "seeds", "train", *need) if k not in raw]
     if missing:
         raise ValueError(f"recipe {path}: missing field(s) {', '.join(missing)}")
-    if raw["metric"] not in ("accuracy", "rmse"):
+    if raw.get("metric", "accuracy") not in ("accuracy", "rmse"):
         raise ValueError(f"recipe {path}: metric must be 'accuracy' or 'rmse', got {raw['metric']!r}")
+    if kind == "robustness":
+        from ..robustness import expand
+        from ..transforms.augment import parse_challenges
+
+        try:
+            raw["challenges"] = tuple(expand(raw["challenges"]))
+            raw["augment"] = ",".join(parse_challenges(raw["augment"]))
+        except ValueError as e:
+            raise ValueError(f"recipe {path}: {e}") from None
+        raw["models"] = tuple(raw["models"])
     for section in ("train", "quick"):
         unknown = set(raw.get(section, {})) - TRAIN_KEYS
         if unknown:

@@ -157,16 +157,31 @@ def render_text(rows: list[RowResult]) -> str:
 def reproduce(*, quick: bool = False, only: list[str] | None = None, data_root: str | None = None,
               out_dir: str = ".", runs_root: str = "runs/reproduce", progress: bool | None = False,
               log=print) -> list[RowResult]:
-    """Run every recipe (or ``only`` those) and write ``reproduce.md`` and ``reproduce.json``."""
+    """Run every recipe (or ``only`` those) and write ``reproduce.md`` and ``reproduce.json``
+    (and, for a robustness recipe, ``robustness.png`` and ``robustness.json``)."""
+    from . import robustness
+
     recipes = load_recipes(only=only)
-    rows = []
-    for recipe in recipes:
-        log(f"{recipe.experiment}: {len(recipe.seeds)} seeds{' (quick)' if quick else ''}")
-        rows.append(run_recipe(recipe, quick=quick, data_root=data_root, runs_root=runs_root, progress=progress, log=log))
+    rows, sections = [], []
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for recipe in recipes:
+        if recipe.kind == "robustness":
+            log(f"{recipe.experiment}: {len(recipe.models)} models x (plain, augmented) x {len(recipe.seeds)} "
+                f"seed(s){' (quick)' if quick else ''}")
+            result = robustness.run_robustness(recipe, quick=quick, data_root=data_root, runs_root=runs_root,
+                                               progress=progress, log=log)
+            robustness.write(result, out)
+            sections.append(robustness.render_markdown(result))
+            continue
+        log(f"{recipe.experiment}: {len(recipe.seeds)} seeds{' (quick)' if quick else ''}")
+        rows.append(run_recipe(recipe, quick=quick, data_root=data_root, runs_root=runs_root, progress=progress, log=log))
     title = "# cnnlab reproduces the lecture" + (" (quick run: reduced budgets)" if quick else "") + "\n\n"
-    (out / "reproduce.md").write_text(title + render_markdown(rows))
+    table = render_markdown(rows) if rows else ""
+    (out / "reproduce.md").write_text(title + "\n".join([table, *sections]))
     (out / "reproduce.json").write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
-    log("\n" + render_text(rows))
+    if rows:
+        log("\n" + render_text(rows))
+    for s in sections:
+        log("\n" + s)
     return rows

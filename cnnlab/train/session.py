@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .augment import SetEpoch
 from .callbacks import CHECKPOINT, StopAfter
 from .loop import TrainingDiverged, evaluate, fit
 from .recipe import (OPTIMIZERS, SCHEDULERS, _choice, build_optimizer, build_scheduler,
@@ -49,6 +50,7 @@ class TrainConfig:
     fold: int | None = None  # k-fold cross-validation of a tabular set: test on this fold
     folds: int = 5  # (partition shuffled with ``seed``)
     val_split: float | None = None  # fraction held out for validation; None: the dataset's default
+    augment: str | None = None  # training-time challenges, e.g. "viewpoint,scale,translation,deformation"
 
     def split(self) -> dict | None:
         """The dataset arguments that select a cross-validation fold, or None (fixed split)."""
@@ -72,6 +74,10 @@ def check_names(cfg: TrainConfig) -> None:
         raise ValueError(f"--lr must be positive, got {cfg.lr}")
     if cfg.val_split is not None and not 0 <= cfg.val_split < 1:
         raise ValueError(f"--val-split must be a fraction in [0, 1), got {cfg.val_split}")
+    if cfg.augment is not None:
+        from ..transforms.augment import parse_challenges
+
+        parse_challenges(cfg.augment)
     if cfg.fold is not None:
         from ..datasets.tabular import check_fold
 
@@ -169,23 +175,44 @@ def _validation_part(train_set, cfg, task: str, val_split: float):
 
 
 def _training_arrays(train_set, cfg, pre: dict, task: str, val: np.ndarray):
-    """The (inputs, targets) of the training part and of the validation part (None, None if empty)."""
+    """The (inputs, targets) of the training part and of the validation part (None, None if empty).
+
+    With ``cfg.augment`` the training part's inputs stay the raw uint8 images (augmented per
+    epoch by the loader's dataset, then preprocessed)."""
     from types import SimpleNamespace
 
     data, targets = np.asarray(train_set.data), np.asarray(train_set.targets)
     used = len(data) if cfg.limit_train is None else min(cfg.limit_train, len(data))
     part = lambda idx: SimpleNamespace(data=data[idx], targets=targets[idx])  # noqa: E731
-    if not len(val):
-        return dataset_arrays(part(slice(0, used)), pre, task), (None, None)
-    return dataset_arrays(part(np.setdiff1d(np.arange(used), val)), pre, task), dataset_arrays(part(val), pre, task)
+    train_idx = slice(0, used) if not len(val) else np.setdiff1d(np.arange(used), val)
+    if cfg.augment:
+        if pre["kind"] != "image":
+            raise ValueError(f"--train-augment: dataset {cfg.data!r} is not a set of images")
+        y = targets[train_idx]
+        train = (data[train_idx], y.astype(np.int64) if task == "classification" else y.astype(np.float32))
+    else:
+        train = dataset_arrays(part(train_idx), pre, task)
+    return train, (dataset_arrays(part(val), pre, task) if len(val) else (None, None))
 
 
-def _loaders(x, y, xv, yv, xt, yt, cfg):
+def _train_dataset(x, y, pre: dict, cfg):
+    """The training samples: arrays as they are, or uint8 images augmented each epoch."""
+    from ..utils.data import TensorDataset
+
+    if not cfg.augment:
+        return TensorDataset(x, y)
+    from ..transforms import RandomChallenges
+    from .augment import AugmentedImages
+
+    return AugmentedImages(x, y, pre, RandomChallenges(cfg.augment, seed=cfg.seed))
+
+
+def _loaders(train_set, xv, yv, xt, yt, cfg):
     from ..utils.data import DataLoader, TensorDataset
 
     # The loader's own generator (seeded from the run's seed) makes the order reproducible and
     # is saved in each checkpoint, so a resumed run draws the same permutations.
-    train = DataLoader(TensorDataset(x, y), batch_size=cfg.batch_size, shuffle=True,
+    train = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True,
                        generator=np.random.default_rng(cfg.seed))
     val = DataLoader(TensorDataset(xv, yv), batch_size=256, shuffle=False) if xv is not None else None
     test = DataLoader(TensorDataset(xt, yt), batch_size=256, shuffle=False)
@@ -222,7 +249,8 @@ def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=Fa
     model, model_config = build_model(cfg, len(classes) if classes else None, task)
     (x, y), (xv, yv) = _training_arrays(train_set, cfg, pre, task, val_idx)
     xt, yt = dataset_arrays(test_set, pre, task, cfg.limit_test)
-    train_loader, val_loader, test_loader = _loaders(x, y, xv, yv, xt, yt, cfg)
+    train_data = _train_dataset(x, y, pre, cfg)
+    train_loader, val_loader, test_loader = _loaders(train_data, xv, yv, xt, yt, cfg)
     optimizer = build_optimizer(cfg.optimizer, model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
                                 weight_decay=cfg.weight_decay)
     scheduler = build_scheduler(cfg.scheduler, optimizer, epochs=cfg.epochs,
@@ -247,7 +275,8 @@ def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=Fa
                       num_classes=len(classes) if classes else None,
                       out_dir=run, resume=resume, model_name=cfg.model, model_config=model_config,
                       seed=cfg.seed, classes=classes, progress=progress, log=log,
-                      callbacks=[] if stop_after is None else [StopAfter(stop_after)],
+                      callbacks=([] if stop_after is None else [StopAfter(stop_after)])
+                      + ([SetEpoch(train_data)] if cfg.augment else []),
                       extra_meta={"dataset": cfg.data, "preprocess": pre, "input_shape": list(input_shape),
                                   "split": cfg.split(), "val_split": val_split})
     except (TrainingDiverged, OSError) as e:

@@ -7,13 +7,17 @@ Example:
 
 ``ToTensor``, ``Normalize``, ``RandomCrop`` and ``RandomHorizontalFlip`` also have a batch
 form used by the array-backed datasets, so a DataLoader transforms a whole batch at once.
+``challenges`` holds the lecture's challenges (rotation, elastic deformation, clutter, ...) as
+functions on one image, and ``RandomChallenges`` draws them for training-time augmentation.
 """
 
+from . import challenges
+from .augment import RandomChallenges
 from .compose import Compose, Lambda, is_batchable
 from .geometric import CenterCrop, RandomCrop, RandomHorizontalFlip, Resize
 from .tensor import Normalize, ToTensor
 
 __all__ = [
-    "CenterCrop", "Compose", "Lambda", "Normalize", "RandomCrop", "RandomHorizontalFlip", "Resize",
-    "ToTensor", "is_batchable",
+    "CenterCrop", "Compose", "Lambda", "Normalize", "RandomChallenges", "RandomCrop", "RandomHorizontalFlip",
+    "Resize", "ToTensor", "challenges", "is_batchable",
 ]

@@ -88,3 +88,53 @@ def tuning_grid(tuning, layer: str, path: str) -> str:
         ax.tick_params(labelsize=6)
     fig.suptitle(f"Orientation tuning (response to gratings vs bar angle, 0° = vertical): {layer}", fontsize=10)
     return save_figure(fig, path)
+
+
+def hierarchy_grid(columns, title: str, path: str, cols: int = 4) -> str:
+    """Maximising images of several layers side by side (the lecture's hierarchy of features).
+
+    Args:
+        columns: ``[(layer, images, activations), ...]`` in the order to draw, each a block of
+            ``cols`` images per row with the layer's name above it.
+    """
+    rows = max(math.ceil(len(imgs) / cols) for _, imgs, _ in columns)
+    fig = new_figure(1.35 * cols * len(columns) + 0.3 * (len(columns) - 1), 1.45 * rows + 0.7)
+    blocks = np.atleast_1d(fig.subfigures(1, len(columns), wspace=0.04))
+    for block, (layer, images, acts) in zip(blocks, columns):
+        axes = np.atleast_1d(block.subplots(rows, cols)).ravel()
+        for k, ax in enumerate(axes):
+            if k < len(images):
+                _show(ax, images[k])
+                ax.set_title(f"{k}: {acts[k]:.2f}", fontsize=7)
+            else:
+                ax.axis("off")
+        block.suptitle(layer, fontsize=10)
+    fig.suptitle(title, fontsize=11)
+    return save_figure(fig, path)
+
+
+def position_grid(tunings, title: str, path: str, channels=None) -> str:
+    """Per channel: each layer's response to a bar shifted across its unit, one line per layer,
+    with the width (pixels at least half way from floor to peak) in the legend."""
+    n = min(len(t.responses) for t in tunings) if channels is None else len(channels)
+    channels = list(range(n)) if channels is None else list(channels)
+    cols = min(n, 4)
+    rows = math.ceil(n / cols)
+    fig = new_figure(2.6 * cols, 1.9 * rows + 0.6)
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for k, ax in enumerate(axes):
+        if k >= n:
+            ax.axis("off")
+            continue
+        c = channels[k]
+        for t in tunings:
+            ax.plot(t.offsets, t.responses[c], marker=".", lw=1, label=f"{t.layer}: {t.width[c]:g} px")
+        ax.set_title(f"ch {c}: bar at {tunings[0].angles[c]:g}°", fontsize=8)
+        ax.tick_params(labelsize=6)
+        ax.legend(fontsize=6)
+        if k % cols == 0:
+            ax.set_ylabel("response", fontsize=7)
+        if k >= n - cols:
+            ax.set_xlabel("bar offset (px)", fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    return save_figure(fig, path)

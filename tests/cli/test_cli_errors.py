@@ -192,7 +192,8 @@ def _bad_values(kind, files, ro) -> list[tuple[str, str]]:
     }
     # list-valued types local to one command (cmd_adversarial, cmd_robustness)
     by_name = {"_eps_list": [("non-number", "abc"), ("negative", "0,-1"), ("empty", ","), ("nan", "0,nan")],
-               "_challenges": [("unknown", "rotation,blur"), ("empty", ",")]}
+               "_challenges": [("unknown", "viewpoint,blur"), ("empty", ",")],
+               "_augment": [("unknown", "viewpoint,blur"), ("empty", ",")], "_layers": [("empty", ",")]}
     if getattr(kind, "__name__", None) in by_name:
         return by_name[kind.__name__]
     if kind not in table:
@@ -266,7 +267,9 @@ CASES = {
     "robustness": [(["robustness", "{run}", "--challenges", "blur"], 2, ["--challenges", "blur"]),
                    (["robustness", "{corrupt_ckpt}"], 2, ["corrupt"])],
     "units": [(["units", "{run}", "--layer", "nosuch", "--out", "{tmp}/u.png"], 2, ["--layer", "nosuch"]),
-              (["units", "{run}"], 2, ["--layer"]), (["units", "{corrupt_ckpt}", "--layer", "conv1"], 2, ["corrupt"])],
+              (["units", "{run}"], 2, ["--layer"]), (["units", "{corrupt_ckpt}", "--layer", "conv1"], 2, ["corrupt"]),
+              (["units", "{run}", "--layer", "conv1,conv2", "--method", "tuning"], 2, ["--layer", "draws one layer"]),
+              (["units", "{run}", "--layer", "fc1", "--method", "position"], 2, ["'fc1'", "needs a map"])],
     "data": [(["data"], 2, ["required"]), (["data", "install", "nosuch"], 2, ["unknown dataset 'nosuch'"])],
     "datasets": [(["datasets", "--root", "{file}"], 2, ["--root", "a file"])],
     "demo": [(["demo", "--epochs", "0"], 2, ["--epochs"]), (["demo", "--limit-train", "-5"], 2, ["--limit-train"]),
@@ -347,7 +350,13 @@ CASES = {
               (["train", "mnist-cnn", "--data", "mnist10k", "--bogus"], 2, ["--bogus"]),
               (["train", "mnist-cnn", "--data", "mnist10k", "--out", "{run}", "--resume", "--limit-train", "100"], 2,
                ["cannot change --limit-train (the run used 64)"]),
-              (["train", "mnist-cnn", "--data", "mnist10k", "--out", "{run}", "--resume", "--force"], 2, ["--force"])],
+              (["train", "mnist-cnn", "--data", "mnist10k", "--out", "{run}", "--resume", "--force"], 2, ["--force"]),
+              (["train", "mnist-cnn", "--data", "mnist10k", "--train-augment", "viewpoint,blur"], 2,
+               ["--train-augment", "blur"]),
+              (["train", "iris-mlp", "--data", "iris", "--train-augment", "viewpoint", "--out", "{tmp}/iris"], 2,
+               ["--train-augment", "'iris' is not a set of images"]),
+              (["train", "mnist-cnn", "--data", "mnist10k", "--out", "{run}", "--resume", "--train-augment", "scale"], 2,
+               ["cannot change --train-augment (the run used none)"])],
 }
 
 

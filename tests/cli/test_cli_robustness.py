@@ -19,16 +19,16 @@ def test_strength_0_is_eval_accuracy(tiny_run, tmp_path, capsys):
     assert main(["eval", str(tiny_run), "--limit", "40", "--no-progress"]) == 0
     clean = float(re.search(r"accuracy ([\d.]+)%", capsys.readouterr().out).group(1))
     png = tmp_path / "r.png"
-    assert main(["robustness", str(tiny_run), "--challenges", "rotation,occlusion", "--limit", "40",
+    assert main(["robustness", str(tiny_run), "--challenges", "viewpoint,deformation,clutter", "--limit", "40",
                  "--out", str(png)]) == 0
     out = capsys.readouterr().out
-    for ch in ("rotation", "occlusion"):
+    for ch in ("viewpoint", "deformation", "clutter"):
         first = float(re.search(rf"{ch}\s+0:\s+([\d.]+)%", out).group(1))
         assert abs(first - clean) < 0.06  # both printed with their own rounding
     assert png.stat().st_size > 1000
 
 
 def test_bad_challenge_is_one_line(tiny_run, capsys):
-    assert main(["robustness", str(tiny_run), "--challenges", "rotation,blur"]) == 2
+    assert main(["robustness", str(tiny_run), "--challenges", "viewpoint,blur"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--challenges" in err[0] and "blur" in err[0]

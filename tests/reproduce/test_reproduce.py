@@ -12,7 +12,8 @@ from cnnlab.reproduce.recipes import load_recipes
 
 
 def test_recipes_cover_every_lecture_experiment():
-    recipes = load_recipes()
+    assert [r.name for r in load_recipes()][-1] == "robustness"  # tests/reproduce/test_robustness_recipe.py
+    recipes = [r for r in load_recipes() if r.kind == "table"]
     assert [r.name for r in recipes] == ["boston-mlp", "iris-mlp", "fashion-mlp", "mnist-mlp", "mnist-cnn", "fashion-cnn"]
     lecture = {r.name: r.lecture for r in recipes}
     assert lecture == {"boston-mlp": 3.97, "iris-mlp": 98.7, "fashion-mlp": 84.18, "mnist-mlp": 98.36, "mnist-cnn": None, "fashion-cnn": None}
@@ -34,7 +35,8 @@ def test_reproduce_quick_runs_every_row(tmp_path):
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads((tmp_path / "reproduce.json").read_text())
-    assert [r["name"] for r in rows] == [r.name for r in load_recipes()]
+    assert [r["name"] for r in rows] == [r.name for r in load_recipes() if r.kind == "table"]
+    assert (tmp_path / "robustness.png").is_file()  # the robustness recipe's own checks: test_robustness_recipe.py
     for row in rows:
         assert len(row["values"]) == 3 and row["quick"]
         if row["metric"] == "accuracy":
