@@ -193,7 +193,7 @@ def _loaders(x, y, xv, yv, xt, yt, cfg):
 
 
 def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=False, progress=None,
-              log=print, stop_after: int | None = None):
+              log=print, stop_after: int | None = None, callbacks=()):
     """Train ``cfg`` into a run directory; returns ``(history, run_dir, test_metrics)``.
 
     ``test_metrics`` are the test split's metrics after the last epoch (the model of
@@ -247,7 +247,7 @@ def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=Fa
                       num_classes=len(classes) if classes else None,
                       out_dir=run, resume=resume, model_name=cfg.model, model_config=model_config,
                       seed=cfg.seed, classes=classes, progress=progress, log=log,
-                      callbacks=[] if stop_after is None else [StopAfter(stop_after)],
+                      callbacks=[*callbacks, *([] if stop_after is None else [StopAfter(stop_after)])],
                       extra_meta={"dataset": cfg.data, "preprocess": pre, "input_shape": list(input_shape),
                                   "split": cfg.split(), "val_split": val_split})
     except (TrainingDiverged, OSError) as e:
