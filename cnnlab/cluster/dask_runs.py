@@ -43,7 +43,7 @@ def parse_cluster(spec: str) -> dict:
         cores = os.cpu_count() or 1
         workers = int(m.group(1)) if m.group(1) else cores
         if workers < 1 or (m.group(2) is not None and int(m.group(2)) < 1):
-            raise ValueError(f"expected at least 1 worker and 1 thread, got {spec!r}")
+            raise ValueError(f"expected local:WORKERS[xTHREADS] with at least 1 worker and 1 thread, got {spec!r}")
         threads = int(m.group(2)) if m.group(2) else max(cores // workers, 1)
         return {"kind": "local", "workers": workers, "threads": threads}
     if _REMOTE.match(text):

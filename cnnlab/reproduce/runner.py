@@ -135,10 +135,11 @@ def run_job(job: Job, runs_root: str, *, progress: bool | None = False, callback
 
 
 def _plain(metrics: dict | None) -> dict | None:
-    """The scalar metrics (no confusion matrix), as plain Python numbers."""
+    """The scalar metrics (no confusion matrix, no speed: it depends on the machine)."""
     if metrics is None:
         return None
-    return {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return {k: v for k, v in metrics.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "images_per_s"}
 
 
 def figure(result: JobResult, metric: str, split: str = "test") -> float:
