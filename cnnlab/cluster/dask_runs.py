@@ -58,7 +58,7 @@ def blas_environment(threads: int) -> dict:
     return {"OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n, "VECLIB_MAXIMUM_THREADS": n}
 
 
-def connect(spec: str, *, timeout: float = 10.0):
+def connect(spec: str, *, timeout: float = 5.0):
     """``(client, local_cluster_or_None)`` for a ``--cluster`` value; the caller closes both.
 
     Raises:
