@@ -165,17 +165,17 @@ class GradientAverager(Callback):
         buf, at = self.buffer, 0
         weight = np.float32(loader.shard_size / loader.global_size)  # my share of the global mean
         for a in grads:
-            np.multiply(a.reshape(-1), weight, out=buf[at:at + a.size])
+            np.multiply(a, weight, out=buf[at:at + a.size].reshape(a.shape))
             at += a.size
         for a in stats:  # running statistics: the plain mean over ranks
-            np.multiply(a.reshape(-1), np.float32(1 / self.dp.size), out=buf[at:at + a.size])
+            np.multiply(a, np.float32(1 / self.dp.size), out=buf[at:at + a.size].reshape(a.shape))
             at += a.size
         from mpi4py import MPI
 
         self.dp.comm.Allreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
         at = 0
-        for a in grads + stats:
-            a.reshape(-1)[...] = buf[at:at + a.size]
+        for a in grads + stats:  # (a gradient may be a transposed view: write through its shape)
+            a[...] = buf[at:at + a.size].reshape(a.shape)
             at += a.size
         self.step += 1
         self._reseed(self.step + 1)

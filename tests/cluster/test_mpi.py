@@ -1,0 +1,109 @@
+"""`mpirun -n 2 cnnlab train ... --distributed`: two ranks train what one process trains with
+the same global batch (within float32 rounding over a few hundred steps), resume exactly,
+and fail in one line naming the rank. Open MPI over loopback (shared memory), as root in CI."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cnnlab.checkpoint import read_checkpoint
+from cnnlab.cli import main
+
+pytest.importorskip("mpi4py")
+MPIRUN = shutil.which("mpirun")
+needs_mpirun = pytest.mark.skipif(MPIRUN is None, reason="Open MPI's mpirun is not installed (apt openmpi-bin)")
+
+# What Open MPI needs in a root CI container on 2 cores: run as root, more ranks than cores,
+# the shared-memory and self transports only (nothing leaves the machine).
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_btl": "self,vader",
+           "OMPI_MCA_rmaps_base_oversubscribe": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+# iris: 120 training samples in batches of 7 = 17 full batches (shards of 4 and 3) and one of
+# 1 sample (rank 1's shard is empty); 15 epochs = 270 steps.
+IRIS = ["iris-mlp", "--data", "iris", "--batch-size", "7", "--lr", "0.05",
+        "--optimizer", "sgd", "--momentum", "0.9", "--seed", "4", "--no-progress"]
+
+
+def mpirun(n, *args, timeout=240, mpmd=None):
+    env = {**os.environ, **MPI_ENV, "PYTHONPATH": os.getcwd()}
+    ranks = mpmd or [[*map(str, args)]]
+    cmd = [MPIRUN, "-q", "--oversubscribe"]  # -q: no banners of mpirun's own around our one line
+    for i, argv in enumerate(ranks):
+        cmd += ([":"] if i else []) + ["-n", str(n if mpmd is None else 1), sys.executable, "-m", "cnnlab", *argv]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def weights(run):
+    arrays, meta = read_checkpoint(os.path.join(run, "checkpoint.safetensors"))
+    # the weights (the training metrics in the history are rank 0's shard's: not compared)
+    return {k: v for k, v in arrays.items() if not k.startswith(("optimizer", "extra"))}, meta
+
+
+@needs_mpirun
+@pytest.mark.slow  # 270 steps on 2 ranks and on 1 process, plus mpirun's start: ≈ 30 s
+def test_two_ranks_train_what_one_process_trains_with_the_same_global_batch(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    r = mpirun(2, "train", *IRIS, "--epochs", "15", "--out", tmp_path / "two", "--distributed")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.count("run directory:") == 1  # rank 0 alone reports and writes
+    assert main(["train", *IRIS, "--epochs", "15", "--out", str(tmp_path / "one")]) == 0
+    two, meta2 = weights(tmp_path / "two")
+    one, meta1 = weights(tmp_path / "one")
+    assert meta2["extra"]["step"] == meta1["extra"]["step"] == 270
+    assert two.keys() == one.keys()
+    for k in one:
+        if one[k].dtype.kind == "f":
+            np.testing.assert_allclose(two[k], one[k], rtol=2e-4, atol=2e-5, err_msg=k)
+    info = json.loads((tmp_path / "two" / "run.json").read_text())
+    assert info["distributed"] == {"ranks": 2, "global_batch_size": 7, "sync_batchnorm": False, "backend": "MPI"}
+    test1 = json.loads((tmp_path / "one" / "run.json").read_text())["test_metrics"]
+    assert info["test_metrics"]["loss"] == pytest.approx(test1["loss"], rel=1e-4)
+
+
+@needs_mpirun
+@pytest.mark.slow  # three short 2-rank runs: ≈ 30 s
+def test_a_resumed_distributed_run_equals_the_uninterrupted_one(tmp_path):
+    args = ["train", *IRIS, "--epochs", "3", "--distributed"]
+    assert mpirun(2, *args, "--out", tmp_path / "whole").returncode == 0
+    r = mpirun(2, *args, "--out", tmp_path / "cut", "--stop-after", "1")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert weights(tmp_path / "cut")[1]["epoch"] == 1
+    r = mpirun(2, *args, "--out", tmp_path / "cut", "--resume")
+    assert r.returncode == 0, r.stderr[-3000:]
+    whole, cut = weights(tmp_path / "whole")[0], weights(tmp_path / "cut")[0]
+    assert all(np.array_equal(whole[k], cut[k]) for k in whole)
+    lines = lambda d: [json.loads(x) for x in (tmp_path / d / "metrics.jsonl").read_text().splitlines()]  # noqa: E731
+    keep = ("epoch", "step", "train_loss", "test_loss", "test_accuracy")
+    assert [{k: r[k] for k in keep} for r in lines("whole")] == [{k: r[k] for k in keep} for r in lines("cut")]
+
+
+@needs_mpirun
+def test_a_rank_that_fails_mid_run_ends_the_job_in_one_line_naming_it(tmp_path):
+    # MPMD: rank 1 gets a learning rate that makes its own weights, and then its loss, blow up.
+    base = ["train", *IRIS, "--epochs", "2", "--distributed", "--out", str(tmp_path / "r")]
+    r = mpirun(2, mpmd=[base, [*base[:-2], "--lr", "1e30", "--out", str(tmp_path / "r")]], timeout=120)
+    assert r.returncode != 0
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cnnlab train: error: rank 1 of 2: training stopped: the loss became"), r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@needs_mpirun
+def test_an_error_every_rank_meets_is_said_once(tmp_path):
+    r = mpirun(2, "train", "nosuch", "--data", "iris", "--distributed", "--out", tmp_path / "x", timeout=120)
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr  # said by rank 0 alone
+    assert r.stderr.startswith("cnnlab train: error: unknown model 'nosuch'"), r.stderr
+
+
+def test_distributed_outside_mpi_says_how_to_launch(tmp_path, capsys, monkeypatch):
+    for k in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS", "MV2_COMM_WORLD_SIZE"):
+        monkeypatch.delenv(k, raising=False)
+    rc = main(["train", "iris-mlp", "--data", "iris", "--distributed", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "mpirun -n 2 cnnlab train" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()
