@@ -343,7 +343,11 @@ CASES = {
               (["train", "mnist-cnn", "--data", "mnist10k", "--bogus"], 2, ["--bogus"]),
               (["train", "mnist-cnn", "--data", "mnist10k", "--out", "{run}", "--resume", "--limit-train", "100"], 2,
                ["cannot change --limit-train (the run used 64)"]),
-              (["train", "mnist-cnn", "--data", "mnist10k", "--out", "{run}", "--resume", "--force"], 2, ["--force"])],
+              (["train", "mnist-cnn", "--data", "mnist10k", "--out", "{run}", "--resume", "--force"], 2, ["--force"]),
+              (["train", "mnist-cnn", "--data", "mnist10k", "--distributed", "--out", "{tmp}/d"], 2,
+               ["--distributed", "mpirun -n 2 cnnlab train"]),
+              (["train", "mnist-cnn", "--data", "mnist10k", "--sync-batchnorm", "--out", "{tmp}/d"], 2,
+               ["--sync-batchnorm", "--distributed"])],
 }
 
 

@@ -107,3 +107,59 @@ def test_distributed_outside_mpi_says_how_to_launch(tmp_path, capsys, monkeypatc
     err = capsys.readouterr().err
     assert rc == 2 and "mpirun -n 2 cnnlab train" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+@needs_mpirun
+@pytest.mark.parametrize("mode", ["sync", "local"])
+def test_batchnorm_statistics_per_rank_or_synchronised(mode):
+    env = {**os.environ, **MPI_ENV, "PYTHONPATH": os.getcwd()}
+    job = os.path.join(os.path.dirname(__file__), "mpi_batchnorm_job.py")
+    r = subprocess.run([MPIRUN, "-q", "--oversubscribe", "-n", "2", sys.executable, job, mode],
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert result["ranks_equal"]  # both ranks hold the same model (running statistics averaged)
+    worst = max(result["max_abs_diff"].values())
+    if mode == "sync":  # the global batch's statistics: what one process computes, to float32 rounding
+        assert worst < 1e-5, result
+    else:  # each rank's shard statistics (as DDP): a different training, visibly
+        assert worst > 1e-2, result
+
+
+def test_gradients_are_averaged_in_place_whatever_their_layout():
+    """One Allreduce over a flat buffer, written back into every gradient (a transposed view
+    included); a fake 2-rank communicator whose peer holds the same gradients."""
+    import cnnlab
+    from cnnlab import nn
+    from cnnlab.cluster.mpi import DataParallel, GradientAverager
+    from cnnlab.train.callbacks import TrainState
+
+    class Peer:  # rank 0 of 2, the other rank's contribution equal to this one's
+        calls = 0
+
+        def Get_rank(self):
+            return 0
+
+        def Get_size(self):
+            return 2
+
+        def Allreduce(self, send, recv, op=None):
+            Peer.calls += 1
+            recv *= 2
+
+    cnnlab.manual_seed(0)
+    m = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3))
+    m(cnnlab.randn(6, 5)).sum().backward()
+    before = [p.grad.detach().numpy().copy() for p in m.parameters()]
+    loader = type("L", (), {"shard_size": 3, "global_size": 6})()  # half the global batch here
+    avg = GradientAverager(DataParallel(comm=Peer()), seed=0)
+    state = TrainState(model=m, optimizer=None, train_loader=loader, epochs=1)
+    avg.on_train_begin(state)
+    avg.on_before_step(state)
+    assert Peer.calls == 1
+    for b, p in zip(before, m.parameters()):
+        np.testing.assert_allclose(p.grad.detach().numpy(), b, rtol=1e-6)  # (3/6)·g + (3/6)·g = g
+    loader.shard_size = 1  # an uneven shard weighs by its size: 2 · (1/6) · g
+    avg.on_before_step(state)
+    for b, p in zip(before, m.parameters()):
+        np.testing.assert_allclose(p.grad.detach().numpy(), b / 3, rtol=1e-6)
