@@ -163,3 +163,37 @@ def test_gradients_are_averaged_in_place_whatever_their_layout():
     avg.on_before_step(state)
     for b, p in zip(before, m.parameters()):
         np.testing.assert_allclose(p.grad.detach().numpy(), b / 3, rtol=1e-6)
+
+
+@needs_mpirun
+@pytest.mark.slow  # mnist-cnn on 512 Fashion-MNIST images over 2 ranks, then eval/predict/explain: ≈ 25 s
+def test_a_distributed_mnist_cnn_run_opens_in_eval_predict_and_explain(tmp_path, capsys):
+    from PIL import Image
+
+    from cnnlab import datasets
+
+    run = tmp_path / "cnn"
+    r = mpirun(2, "train", "mnist-cnn", "--data", "fashion-mnist", "--epochs", "1", "--limit-train", "512",
+               "--limit-test", "200", "--no-progress", "--distributed", "--out", run)
+    assert r.returncode == 0, r.stderr[-3000:]
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "finished" and info["distributed"]["ranks"] == 2
+    assert main(["eval", str(run), "--limit", "200", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert f"accuracy {100 * info['test_metrics']['accuracy']:.2f}%" in out  # the rank-0 checkpoint, re-scored
+    image = tmp_path / "boot.png"
+    Image.fromarray(datasets.create("fashion-mnist", train=False).data[0]).save(image)
+    assert main(["predict", str(run), str(image), "--topk", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == str(image) and len(lines) == 4
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from cnnlab.explain import create_app
+    from cnnlab.explain.loading import app_kwargs_from_checkpoint
+
+    kwargs, _ = app_kwargs_from_checkpoint(str(run), None)
+    client = TestClient(create_app(**kwargs))
+    assert client.get("/").status_code == 200
+    model = client.get("/api/model").json()
+    assert model["model"] == "mnist-cnn" and model["dataset"] == "fashion-mnist" and model["has_run"]
