@@ -18,7 +18,8 @@ def register(subparsers) -> None:
                                                    "recipe's name, e.g. fashion-cnn")
     p.add_argument("--grid", type=grid_axis, action="append", required=True, metavar="KEY=V1,V2",
                    help="one axis of the grid, e.g. lr=0.01,0.03,0.1 (repeatable; keys: the recipe's [train] keys)")
-    p.add_argument("--seeds", type=positive_int, metavar="N", help="seeds 0..N-1 for every point (default: the recipe's)")
+    p.add_argument("--seeds", type=positive_int, metavar="N",
+                   help="seeds 0..N-1 for every point (default: the recipe's)")
     p.add_argument("--metric", metavar="NAME", help="the ranking: val_accuracy, val_loss, val_rmse, test_... "
                                                    "(default: the validation figure; test_ with cross-validation)")
     p.add_argument("--quick", action="store_true", help="start from the recipe's [quick] budget")

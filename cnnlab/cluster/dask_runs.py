@@ -76,7 +76,8 @@ def connect(spec: str, *, timeout: float = 5.0):
         return Client(where["address"], timeout=f"{timeout}s"), None
     except (OSError, TimeoutError) as e:
         raise ConnectionError(f"--cluster: no Dask scheduler answers at {where['address']} "
-                              f"({type(e).__name__}: {e}); start one with `dask scheduler` or use --cluster local") from None
+                              f"({type(e).__name__}: {e}); start one with `dask scheduler` or use --cluster local"
+                              ) from None
 
 
 def _send(msg: dict) -> None:

@@ -52,8 +52,9 @@ class SweepDisplay:
             if msg.get("event") == "start":
                 # A worker starts its next task only when its last one is done: that run has
                 # finished training, though its result may not have reached us yet.
+                pid = msg.get("pid")
                 for other in self.runs.values():
-                    if other is not run and other["status"] == "running" and other.get("pid") == msg.get("pid") is not None:
+                    if other is not run and other["status"] == "running" and pid is not None and other.get("pid") == pid:
                         other["status"] = "trained"
                 run.update(status="running", epoch=0, epochs=None, starts=run["starts"] + 1, pid=msg.get("pid"))
             elif msg.get("event") == "epoch":

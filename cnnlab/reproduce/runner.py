@@ -193,7 +193,8 @@ def _log_result(job: Job, result: JobResult, log) -> None:
         return
     what = "" if job.fold is None else f" fold {job.fold}"
     metrics = result.test
-    value = f"accuracy {100 * metrics['accuracy']:.3f}" if "accuracy" in metrics else f"rmse {metrics.get('rmse', math.nan):.3f}"
+    value = (f"accuracy {100 * metrics['accuracy']:.3f}" if "accuracy" in metrics
+             else f"rmse {metrics.get('rmse', math.nan):.3f}")
     log(f"  {job.group} seed {job.seed}{what}: test {value} ({result.seconds:.1f} s)")
 
 

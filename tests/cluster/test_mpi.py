@@ -88,7 +88,8 @@ def test_a_rank_that_fails_mid_run_ends_the_job_in_one_line_naming_it(tmp_path):
     r = mpirun(2, mpmd=[base, [*base[:-2], "--lr", "1e30", "--out", str(tmp_path / "r")]], timeout=120)
     assert r.returncode != 0
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cnnlab train: error: rank 1 of 2: training stopped: the loss became"), r.stderr
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("cnnlab train: error: rank 1 of 2: training stopped: the loss became"), r.stderr
     assert "Traceback" not in r.stderr
 
 
