@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .args import cluster_spec, existing_dir, output_dir
+from .args import cluster_spec, existing_dir, output_dir, positive_int
 from .errors import CLIError, CLIRuntimeError
 
 
@@ -17,16 +17,24 @@ def register(subparsers) -> None:
     p.add_argument("--cluster", type=cluster_spec, metavar="WHERE",
                    help="run every seed as a Dask task: local (one worker per core), local:WORKERS, "
                         "local:WORKERSxTHREADS or tcp://HOST:PORT (a running scheduler); the table equals "
-                        "the serial one (needs the 'cluster' extra)")
+                        "the serial one run with the workers' --threads (needs the 'cluster' extra)")
+    p.add_argument("--threads", type=positive_int, metavar="N",
+                   help="serial runs: BLAS threads per training (default: all cores). Serial and --cluster runs "
+                        "agree bit for bit when they use the same count (OpenBLAS rounds some products "
+                        "differently with another one); a local cluster's count is local:WORKERSxTHREADS")
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
+    if args.threads and args.cluster:
+        raise CLIError("--threads sets the serial runs' BLAS threads; give a local cluster's as "
+                       "--cluster local:WORKERSxTHREADS")
     from ..reproduce import reproduce
 
     try:
         reproduce(quick=args.quick, only=args.only, data_root=args.data_root, out_dir=args.out,
-                  runs_root=args.runs, progress=bool(args.progress), cluster=args.cluster)
+                  runs_root=args.runs, progress=bool(args.progress), cluster=args.cluster,
+                  threads=args.threads)
     except (ValueError, FileNotFoundError) as e:
         raise CLIError(str(e)) from None
     except ConnectionError as e:

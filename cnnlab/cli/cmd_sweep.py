@@ -29,17 +29,24 @@ def register(subparsers) -> None:
     p.add_argument("--data-root", type=existing_dir, help="folder holding full data sets")
     p.add_argument("--out", type=output_dir, default=".", help="where sweep.md and sweep.json go (default .)")
     p.add_argument("--runs", type=output_dir, default="runs/sweep", help="root of the per-run directories")
+    p.add_argument("--threads", type=positive_int, metavar="N",
+                   help="serial runs: BLAS threads per training (default: all cores). Serial and --cluster runs "
+                        "agree bit for bit when they use the same count (OpenBLAS rounds some products "
+                        "differently with another one); a local cluster's count is local:WORKERSxTHREADS")
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
+    if args.threads and args.cluster:
+        raise CLIError("--threads sets the serial runs' BLAS threads; give a local cluster's as "
+                       "--cluster local:WORKERSxTHREADS")
     from ..cluster.sweep import find_recipe, sweep
 
     try:
         recipe = find_recipe(args.recipe)
         rows = sweep(recipe, args.grid, seeds=list(range(args.seeds)) if args.seeds else None, metric=args.metric,
                      quick=args.quick, data_root=args.data_root, cluster=args.cluster, out_dir=args.out,
-                     runs_root=args.runs)
+                     runs_root=args.runs, threads=args.threads)
     except (ValueError, FileNotFoundError) as e:
         raise CLIError(str(e)) from None
     except ConnectionError as e:

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..reproduce.recipes import TRAIN_KEYS, Recipe, load_recipe
-from ..reproduce.runner import Job, recipe_jobs, run_jobs, seed_values
+from ..reproduce.runner import Job, blas_threads, recipe_jobs, run_jobs, seed_values
 
 INT_KEYS = {"epochs", "batch_size", "limit_train", "limit_test"}
 FLOAT_KEYS = {"lr", "momentum", "weight_decay", "val_split"}
@@ -131,7 +131,8 @@ def plan(recipe: Recipe, grid: list[tuple[str, list]], *, seeds: list[int], quic
 
 def sweep(recipe: Recipe, grid: list[tuple[str, list]], *, seeds: list[int] | None = None, metric: str | None = None,
           quick: bool = False, data_root: str | None = None, cluster: str | None = None, out_dir: str = ".",
-          runs_root: str = "runs/sweep", log=print, display: bool = True) -> list[SweepRow]:
+          runs_root: str = "runs/sweep", threads: int | None = None, log=print,
+          display: bool = True) -> list[SweepRow]:
     """Train every point × seed, write ``sweep.md`` and ``sweep.json``; returns the rows, best first."""
     from .progress import SweepDisplay
 
@@ -146,7 +147,8 @@ def sweep(recipe: Recipe, grid: list[tuple[str, list]], *, seeds: list[int] | No
     if cluster:
         results = run_jobs(every, runs_root, cluster=cluster, log=None, display=view, stop_on_error=False)
     else:
-        results = _run_serially(every, runs_root, view)
+        with blas_threads(threads):
+            results = _run_serially(every, runs_root, view)
     rows = [_row(point, jobs[i], results, metric, split, name) for i, point in enumerate(points)]
     rows.sort(key=lambda r: (r.mean is None, -(r.mean or 0) if name == "accuracy" else (r.mean or 0)))
     out = Path(out_dir)

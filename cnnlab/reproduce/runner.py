@@ -14,6 +14,7 @@ import json
 import math
 import statistics
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -160,6 +161,20 @@ def seed_values(jobs: list[Job], results: dict, metric: str, split: str = "test"
     return values, per_fold
 
 
+@contextmanager
+def blas_threads(threads: int | None):
+    """Limit the BLAS threads of this process (``None``: leave them). OpenBLAS rounds some
+    matrix products differently with another thread count, so runs that must agree bit for
+    bit (serial against a Dask worker) train with the same count."""
+    if threads is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=int(threads), user_api="blas"):
+        yield
+
+
 def run_jobs(jobs: list[Job], runs_root: str, *, cluster: str | None = None, progress: bool | None = False,
              log=print, display=None, stop_on_error: bool = True) -> dict:
     """Every job, serially in this process or as Dask tasks (``cluster``); ``{key: JobResult}``.
@@ -262,11 +277,12 @@ def render_text(rows: list[RowResult]) -> str:
 
 def reproduce(*, quick: bool = False, only: list[str] | None = None, data_root: str | None = None,
               out_dir: str = ".", runs_root: str = "runs/reproduce", progress: bool | None = False,
-              cluster: str | None = None, log=print) -> list[RowResult]:
+              cluster: str | None = None, threads: int | None = None, log=print) -> list[RowResult]:
     """Run every recipe (or ``only`` those) and write ``reproduce.md`` and ``reproduce.json``.
 
     ``cluster`` (``local``, ``local:WORKERS`` or ``tcp://HOST:PORT``) runs every seed and fold
-    as a Dask task; each run is seeded on its own, so the table equals the serial one.
+    as a Dask task; each run is seeded on its own, so the table equals the serial one run with
+    the workers' BLAS thread count (``threads``, for the serial runs; default: all cores).
     """
     recipes = load_recipes(only=only)
     plan = [(recipe, recipe_jobs(recipe, quick=quick, data_root=data_root)) for recipe in recipes]
@@ -282,7 +298,8 @@ def reproduce(*, quick: bool = False, only: list[str] | None = None, data_root: 
         rows = []
         for recipe, jobs in plan:
             log(f"{recipe.experiment}: {len(recipe.seeds)} seeds{' (quick)' if quick else ''}")
-            results = run_jobs(jobs, runs_root, progress=progress, log=log)
+            with blas_threads(threads):
+                results = run_jobs(jobs, runs_root, progress=progress, log=log)
             rows.append(recipe_row(recipe, jobs, results, quick=quick))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -48,7 +48,7 @@ def test_reproduce_on_a_local_cluster_equals_the_serial_table_bit_for_bit(tmp_pa
     # reference uses the workers' count (1): then every bit of every run must agree.
     only = ["--only", "iris-mlp", "--only", "fashion-mlp"]
     _cli("reproduce", "--quick", *only, "--out", tmp_path / "serial", "--runs", tmp_path / "serial/runs",
-         env=blas_environment(1))
+         "--threads", "1")
     r = _cli("reproduce", "--quick", *only, "--out", tmp_path / "dask", "--runs", tmp_path / "dask/runs",
              "--cluster", "local:2x1")
     assert "runs: 18/18 finished, 0 running, 0 failed, 0 waiting" in r.stderr
