@@ -100,3 +100,15 @@ def test_a_sweep_on_dask_gives_the_serial_table(recipe, tmp_path, capsys):
     for row in serial["rows"] + dask["rows"]:
         row.pop("train_seconds")
     assert serial == dask
+
+
+def test_a_failing_point_is_counted_and_the_sweep_still_writes_its_table(recipe, tmp_path, capsys):
+    rc = main(["sweep", recipe, "--grid", "lr=0.01,1e30", "--seeds", "1", "--out", tmp_path,
+               "--runs", tmp_path / "runs"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "1 run(s) of 2 failed" in err.strip().splitlines()[-1]
+    rows = json.loads((tmp_path / "sweep.json").read_text())["rows"]
+    assert [r["point"]["lr"] for r in rows] == [0.01, 1e30]  # the failed point last
+    assert rows[1]["failed"] == 1 and rows[1]["mean"] is None and rows[0]["failed"] == 0
+    assert "| 2 | 1e+30 | failed |" in (tmp_path / "sweep.md").read_text()
+    assert "runs: 1/2 finished, 0 running, 1 failed, 0 waiting" in err
