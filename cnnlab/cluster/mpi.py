@@ -163,7 +163,10 @@ class GradientAverager(Callback):
         if self.buffer is None or self.buffer.size != total:
             self.buffer = np.empty(total, np.float32)
         buf, at = self.buffer, 0
-        weight = np.float32(loader.shard_size / loader.global_size)  # my share of the global mean
+        # my share of the global batch's mean; a loader that does not shard (each rank its own
+        # batches of equal size) weighs every rank alike
+        shard, whole = getattr(loader, "shard_size", None), getattr(loader, "global_size", None)
+        weight = np.float32(shard / whole if shard is not None and whole else 1 / self.dp.size)
         for a in grads:
             np.multiply(a, weight, out=buf[at:at + a.size].reshape(a.shape))
             at += a.size
