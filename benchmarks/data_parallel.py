@@ -132,7 +132,7 @@ def main() -> None:
         step = statistics.median(steps)
         print(f"{args.model} ({params:,} params)  {size} rank(s) × {threads} BLAS thread(s)  "
               f"global batch {args.batch}: "
-              f"step {1e3 * step:.1f} ms (median of {len(steps)}), allreduce {1e3 * statistics.median(comms):.2f} ms, "
+              f"step {1e3 * step:.1f} ms (median of {len(steps)}), allreduce + wait {1e3 * statistics.median(comms):.2f} ms, "
               f"{args.batch / step:,.0f} images/s{extra}")
 
 
