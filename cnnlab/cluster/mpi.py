@@ -150,9 +150,37 @@ class GradientAverager(Callback):
 
         manual_seed(int(np.random.SeedSequence([self.seed, step, self.dp.rank]).generate_state(1)[0]))
 
+    runs_first = True  # fit calls its on_epoch_end before the checkpoint and the logs see the record
+
     def on_train_begin(self, state):
         self.step = state.step  # steps done (a resumed run continues its count)
         self._reseed(self.step + 1)
+
+    def on_epoch_begin(self, state):
+        self.sums = []  # per step: this rank's loss × samples, correct predictions, samples
+
+    def on_batch_end(self, state, batch):
+        n = getattr(state.train_loader, "shard_size", batch["size"])
+        correct = 0.0 if batch["accuracy"] is None or not n else batch["accuracy"] * batch["size"]
+        self.sums.append((batch["loss"] * n, correct, n))
+
+    def on_epoch_end(self, state, record):
+        """The epoch's training loss and accuracy (and each step's) of the whole global
+        batches, not of this rank's shards: one Allreduce per epoch."""
+        from mpi4py import MPI
+
+        sums = np.array(self.sums, np.float64).reshape(-1, 3)
+        self.dp.comm.Allreduce(MPI.IN_PLACE, sums, op=MPI.SUM)
+        loss, correct, count = sums[:, 0], sums[:, 1], sums[:, 2]
+        for entry, l_, c, n in zip(state.epoch_steps, loss, correct, count):
+            entry["loss"] = float(l_ / n)
+            if entry["accuracy"] is not None:
+                entry["accuracy"] = float(c / n)
+        record["train_loss"] = float(loss.sum() / count.sum())
+        if "train_accuracy" in record:
+            record["train_accuracy"] = float(correct.sum() / count.sum())
+        if "train_count" in record:
+            record["train_count"] = int(count.sum())
 
     def on_before_step(self, state):
         loader = state.train_loader

@@ -406,7 +406,10 @@ def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None
             built_in.append(Plots(out))
     if log is not None:
         built_in.append(ConsoleLog(log))
-    return run_loop(state, built_in + [cb for cb in user if cb not in chosen])
+    # A callback that must amend the epoch's record before it is saved and logged (data
+    # parallelism's global training loss) says so with ``runs_first = True``.
+    first = [cb for cb in user if getattr(cb, "runs_first", False) and cb not in chosen]
+    return run_loop(state, first + built_in + [cb for cb in user if cb not in chosen and cb not in first])
 
 
 def format_record(record: dict, epochs: int | None = None) -> str:

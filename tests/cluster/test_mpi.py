@@ -39,8 +39,8 @@ def mpirun(n, *args, timeout=240, mpmd=None):
 
 def weights(run):
     arrays, meta = read_checkpoint(os.path.join(run, "checkpoint.safetensors"))
-    # the weights (the training metrics in the history are rank 0's shard's: not compared)
-    return {k: v for k, v in arrays.items() if not k.startswith(("optimizer", "extra"))}, meta
+    # the weights and optimizer state (the history is compared through metrics.jsonl)
+    return {k: v for k, v in arrays.items() if not k.startswith("extra")}, meta
 
 
 @needs_mpirun
@@ -62,6 +62,12 @@ def test_two_ranks_train_what_one_process_trains_with_the_same_global_batch(tmp_
     assert info["distributed"] == {"ranks": 2, "global_batch_size": 7, "sync_batchnorm": False, "backend": "MPI"}
     test1 = json.loads((tmp_path / "one" / "run.json").read_text())["test_metrics"]
     assert info["test_metrics"]["loss"] == pytest.approx(test1["loss"], rel=1e-4)
+    # the training curves are those of the global batches, not of rank 0's shards
+    for name in ("metrics.jsonl", "steps.jsonl"):
+        two, one = ([json.loads(x) for x in (tmp_path / d / name).read_text().splitlines()] for d in ("two", "one"))
+        assert len(two) == len(one) == (15 if name == "metrics.jsonl" else 270)
+        for key in ("train_loss", "train_accuracy") if name == "metrics.jsonl" else ("loss", "accuracy"):
+            assert [r[key] for r in two] == pytest.approx([r[key] for r in one], rel=1e-3, abs=1e-5), key
 
 
 @needs_mpirun
