@@ -15,6 +15,13 @@ Routes (all JSON except the page and its static files):
 ``GET /api/filters``        ``?layer`` (default the first conv): kernels
 ``GET /api/shift``          ``?input_id&max_shift``: probabilities against shifts
 ``GET /api/run``            training curves and confusion matrix of the run, if any
+``GET /api/filters/history`` the first conv layer's kernels at every epoch, if the run kept them
+``GET /api/backward``       ``?input_id&target``: cross-entropy against class ``target``, ∂L/∂input
+                            and every layer's ∂L/∂output
+``GET /api/backward/kernel`` ``?input_id&target&layer&channel[&y&x]``: ∂L/∂W of a conv kernel as
+                            Σ over positions of input window × output gradient, and autograd's
+``GET /api/backward/step``  ``?input_id&target&layer&channel&lr``: one SGD step on a copy of the
+                            model (the served one never changes): w, ∂L/∂w, new w, loss before/after
 ``POST /api/attribution``   an input as for infer, ``"method"`` (saliency, input-x-gradient,
                             integrated-gradients, smoothgrad, grad-cam, occlusion), optional
                             ``"target"``, ``"layer"`` (grad-cam), ``"window"``/``"stride"``
@@ -137,7 +144,8 @@ def _static_files(directory):
 
 
 def create_app(model, meta=None, dataset=None, *, input_shape=None, classes=None, normalize=None,
-               run=None, max_upload_bytes: int = MAX_UPLOAD_BYTES, errors_limit: int = MAX_ERROR_IMAGES):
+               run=None, max_upload_bytes: int = MAX_UPLOAD_BYTES, errors_limit: int = MAX_ERROR_IMAGES,
+               filter_history=None):
     """Build the FastAPI app for one model.
 
     Args:
@@ -146,6 +154,7 @@ def create_app(model, meta=None, dataset=None, *, input_shape=None, classes=None
         dataset: optional test set with ``.data``, ``.targets``, ``.classes`` for the gallery.
         input_shape, classes, normalize, run: see :class:`~cnnlab.explain.service.Explainer`.
         max_upload_bytes: uploads larger than this are refused with 413 before decoding.
+        filter_history: the run's per-epoch first-layer snapshots, if any (see Explainer).
         errors_limit: the Errors view analyses at most this many test images (the first ones).
 
     Example:
@@ -159,7 +168,7 @@ def create_app(model, meta=None, dataset=None, *, input_shape=None, classes=None
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     ex = Explainer(model, meta, dataset, input_shape=input_shape, classes=classes,
-                   normalize=normalize, run=run, errors_limit=errors_limit)
+                   normalize=normalize, run=run, errors_limit=errors_limit, filter_history=filter_history)
     app = FastAPI(title="cnnlab explain", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.explainer = ex
 
@@ -248,6 +257,26 @@ def create_app(model, meta=None, dataset=None, *, input_shape=None, classes=None
     def run_info():
         return ex.run()
 
+    @app.get("/api/filters/history")
+    def filters_history():
+        return ex.filters_over_training()
+
+    @app.get("/api/backward")
+    def backward(request: Request):
+        return ex.backward(q(request, "input_id", required=True), q(request, "target", required=True),
+                           client_key(request))
+
+    @app.get("/api/backward/kernel")
+    def backward_kernel(request: Request):
+        return ex.kernel_gradient(q(request, "input_id", required=True), q(request, "target", required=True),
+                                  q(request, "layer", required=True), q(request, "channel", 0),
+                                  q(request, "y"), q(request, "x"), client_key(request))
+
+    @app.get("/api/backward/step")
+    def backward_step(request: Request):
+        return ex.sgd_step(q(request, "input_id", required=True), q(request, "target", required=True),
+                           q(request, "layer", required=True), q(request, "channel", 0),
+                           q(request, "lr", required=True), client_key(request))
     @app.post("/api/attribution")
     async def attribution(request: Request):
         client = client_key(request)

@@ -29,6 +29,7 @@
 import { api } from "./lib/api.js";
 import { $, status } from "./lib/dom.js";
 import { on, setModel, state } from "./lib/state.js";
+import * as backward from "./views/backward.js";
 import * as detail from "./views/detail.js";
 import * as errors from "./views/errors.js";
 import * as drawpad from "./views/drawpad.js";
@@ -45,7 +46,7 @@ import * as why from "./views/why.js";
 
 // In page order: on a new trace, listeners run in this order (the overview before the detail).
 const VIEWS = [input, gallery, drawpad, upload, overview, detail, softmax, playground, training, filters, shift,
-  why, errors];
+  why, errors, backward];
 
 window.S = state;   // the shared state, for the console and the browser tests
 
