@@ -166,12 +166,16 @@ class GradientAverager(Callback):
 
     def on_epoch_end(self, state, record):
         """The epoch's training loss and accuracy (and each step's) of the whole global
-        batches, not of this rank's shards: one Allreduce per epoch."""
+        batches, not of this rank's shards, and the images/s of all ranks: one Allreduce
+        per epoch."""
         from mpi4py import MPI
 
-        sums = np.array(self.sums, np.float64).reshape(-1, 3)
+        speed = float(record.get("train_images_per_s") or 0.0)  # the ranks run side by side: speeds add up
+        sums = np.array([*self.sums, (speed, 0.0, 0.0)], np.float64).reshape(-1, 3)
         self.dp.comm.Allreduce(MPI.IN_PLACE, sums, op=MPI.SUM)
-        loss, correct, count = sums[:, 0], sums[:, 1], sums[:, 2]
+        if "train_images_per_s" in record:
+            record["train_images_per_s"] = float(sums[-1, 0])
+        loss, correct, count = sums[:-1, 0], sums[:-1, 1], sums[:-1, 2]
         for entry, l_, c, n in zip(state.epoch_steps, loss, correct, count):
             entry["loss"] = float(l_ / n)
             if entry["accuracy"] is not None:
