@@ -23,6 +23,7 @@ __all__ = [
     "positive_int", "nonneg_int", "int_range", "positive_float", "nonneg_float", "finite_float", "float_range",
     "fraction", "existing_file", "existing_dir", "existing_path", "checkpoint_path", "output_file",
     "optional_output_file", "output_dir", "not_a_file", "image_source", "image_file", "photo_source", "port", "available_memory", "check_writable",
+    "cluster_spec", "grid_axis",
 ]
 
 # Sizes beyond this are typos, not requests: 2**31 keeps every count inside int32 arithmetic.
@@ -284,3 +285,24 @@ def available_memory() -> int:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return 2**63
+
+
+def cluster_spec(text: str) -> str:
+    """``local``, ``local:WORKERS``, ``local:WORKERSxTHREADS`` or a Dask scheduler address."""
+    from ..cluster.dask_runs import parse_cluster
+
+    try:
+        parse_cluster(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return str(text).strip()
+
+
+def grid_axis(text: str) -> tuple[str, list]:
+    """``KEY=V1,V2,...``: one axis of a sweep's grid (key and values checked by ``cnnlab.cluster.sweep``)."""
+    from ..cluster.sweep import parse_axis
+
+    try:
+        return parse_axis(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .args import existing_dir, output_dir
-from .errors import CLIError
+from .args import cluster_spec, existing_dir, output_dir, positive_int
+from .errors import CLIError, CLIRuntimeError
 
 
 def register(subparsers) -> None:
@@ -14,16 +14,30 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=output_dir, default=".", help="where reproduce.md and reproduce.json go (default .)")
     p.add_argument("--runs", type=output_dir, default="runs/reproduce", help="root of the per-seed run directories")
     p.add_argument("--progress", action="store_true", help="show progress bars")
+    p.add_argument("--cluster", type=cluster_spec, metavar="WHERE",
+                   help="run every seed as a Dask task: local (one worker per core), local:WORKERS, "
+                        "local:WORKERSxTHREADS or tcp://HOST:PORT (a running scheduler); the table equals "
+                        "the serial one run with the workers' --threads (needs the 'cluster' extra)")
+    p.add_argument("--threads", type=positive_int, metavar="N",
+                   help="serial runs: BLAS threads per training (default: all cores). Serial and --cluster runs "
+                        "agree bit for bit when they use the same count (OpenBLAS rounds some products "
+                        "differently with another one); a local cluster's count is local:WORKERSxTHREADS")
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
+    if args.threads and args.cluster:
+        raise CLIError("--threads sets the serial runs' BLAS threads; give a local cluster's as "
+                       "--cluster local:WORKERSxTHREADS")
     from ..reproduce import reproduce
 
     try:
         reproduce(quick=args.quick, only=args.only, data_root=args.data_root, out_dir=args.out,
-                  runs_root=args.runs, progress=bool(args.progress))
+                  runs_root=args.runs, progress=bool(args.progress), cluster=args.cluster,
+                  threads=args.threads)
     except (ValueError, FileNotFoundError) as e:
         raise CLIError(str(e)) from None
+    except ConnectionError as e:
+        raise CLIRuntimeError(str(e)) from None
     print(f"\nwrote {args.out.rstrip('/')}/reproduce.md and reproduce.json")
     return 0

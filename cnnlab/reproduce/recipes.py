@@ -78,6 +78,11 @@ def _parse(path: Path) -> Recipe:
     return Recipe(**raw, path=str(path))
 
 
+def load_recipe(path) -> Recipe:
+    """One recipe file (a user's own, in the format of ``cnnlab/recipes/*.toml``)."""
+    return _parse(Path(path))
+
+
 def load_recipes(directory: Path = RECIPE_DIR, only: list[str] | None = None) -> list[Recipe]:
     """All recipes in lecture order; ``only`` selects by name (unknown names are listed)."""
     recipes = sorted((_parse(p) for p in directory.glob("*.toml")), key=lambda r: (r.order, r.name))

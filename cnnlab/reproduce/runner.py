@@ -14,6 +14,7 @@ import json
 import math
 import statistics
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -77,43 +78,163 @@ def _verdict(recipe: Recipe, mean: float, same_data: bool, quick: bool) -> str:
     return "meets or beats the lecture" if better else "misses the lecture's figure"
 
 
-def run_recipe(recipe: Recipe, *, quick: bool = False, data_root: str | None = None,
-               runs_root: str = "runs/reproduce", progress: bool | None = False, log=print) -> RowResult:
-    from ..train.session import TrainConfig, train_run
+@dataclass(frozen=True)
+class Job:
+    """One training run of a table: ``key`` names its run directory under the runs root."""
+
+    key: str
+    cfg: object  # cnnlab.train.session.TrainConfig
+    group: str  # the row it belongs to (a recipe, or a point of a sweep)
+    seed: int
+    fold: int | None = None
+
+
+@dataclass
+class JobResult:
+    """What a run hands back: its test (and validation) metrics, parameter count and time.
+    ``files`` holds the run directory's files when it ran elsewhere (a Dask worker)."""
+
+    key: str
+    test: dict
+    val: dict | None
+    parameters: int
+    seconds: float
+    files: dict | None = None
+
+
+def recipe_jobs(recipe: Recipe, *, quick: bool = False, data_root: str | None = None, seeds=None,
+                budget: dict | None = None, group: str | None = None, prefix: str | None = None,
+                val_split: float | None = 0.0) -> list[Job]:
+    """The runs of one row: one per seed, and per held-out fold with cross-validation (the
+    partition into folds is shuffled with the seed)."""
+    from ..train.session import TrainConfig
 
     dataset, root = _resolve_dataset(recipe, data_root)
-    budget = recipe.budget(quick)
-    seeds = list(recipe.seeds)
-    values, fold_values, seconds, params = [], [], 0.0, 0
-    for seed in seeds:
-        t0 = time.perf_counter()
+    budget = recipe.budget(quick) if budget is None else budget
+    head = prefix or f"{recipe.name}{'-quick' if quick else ''}"
+    jobs = []
+    for seed in (recipe.seeds if seeds is None else seeds):
         folds = [None] if recipe.cv_folds is None else list(range(recipe.cv_folds))
-        figures, sizes = [], []
-        for fold in folds:  # with CV, the partition into folds is shuffled with the seed
+        for fold in folds:
+            settings = {"val_split": val_split, **budget} if val_split is not None else dict(budget)
             cfg = TrainConfig(model=recipe.model, data=dataset, seed=seed, data_root=root, fold=fold,
-                              folds=recipe.cv_folds or 5, **{"val_split": 0.0, **budget})
-            name = f"{recipe.name}{'-quick' if quick else ''}-seed{seed}" + ("" if fold is None else f"-fold{fold}")
-            history, run, test = train_run(cfg, out=Path(runs_root) / name, root=runs_root, force=True,
-                                           progress=progress, log=None)
-            figures.append(float(test["accuracy"] * 100 if recipe.metric == "accuracy" else test["rmse"]))
-            sizes.append(int(test["count"]))
-        seconds += time.perf_counter() - t0
-        value = _pool_folds(figures, sizes, recipe.metric)
-        values.append(value)
-        fold_values.append(figures)
-        params = _count_parameters(run)
-        log(f"  {recipe.name} seed {seed}: {'' if recipe.cv_folds else 'test '}{recipe.metric} {value:.3f}"
-            f"{f' (pooled over {len(folds)} folds)' if recipe.cv_folds else ''} ({time.perf_counter() - t0:.1f} s)")
+                              folds=recipe.cv_folds or 5, **settings)
+            key = f"{head}-seed{seed}" + ("" if fold is None else f"-fold{fold}")
+            jobs.append(Job(key=key, cfg=cfg, group=group or recipe.name, seed=seed, fold=fold))
+    return jobs
+
+
+def run_job(job: Job, runs_root: str, *, progress: bool | None = False, callbacks=()) -> JobResult:
+    """Train ``job`` into ``runs_root/job.key`` in this process."""
+    from ..train.session import train_run
+
+    t0 = time.perf_counter()
+    history, run, test = train_run(job.cfg, out=Path(runs_root) / job.key, root=runs_root, force=True,
+                                   progress=progress, log=None, callbacks=list(callbacks))
+    return JobResult(key=job.key, test=_plain(test), val=_plain(history.last_val),
+                     parameters=_count_parameters(run), seconds=time.perf_counter() - t0)
+
+
+def _plain(metrics: dict | None) -> dict | None:
+    """The scalar metrics (no confusion matrix, no speed: it depends on the machine)."""
+    if metrics is None:
+        return None
+    return {k: v for k, v in metrics.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "images_per_s"}
+
+
+def figure(result: JobResult, metric: str, split: str = "test") -> float:
+    """A run's figure in table units: accuracy in %, RMSE and loss as they are."""
+    metrics = result.test if split == "test" else (result.val or {})
+    return float(metrics[metric] * 100 if metric == "accuracy" else metrics[metric])
+
+
+def seed_values(jobs: list[Job], results: dict, metric: str, split: str = "test") -> tuple[list, list]:
+    """Per seed, the pooled figure over its folds, and the figure of each fold."""
+    values, per_fold = [], []
+    for seed in dict.fromkeys(j.seed for j in jobs):
+        mine = [results[j.key] for j in jobs if j.seed == seed]
+        figures = [figure(r, metric, split) for r in mine]
+        sizes = [int((r.test if split == "test" else r.val)["count"]) for r in mine]
+        values.append(_pool_folds(figures, sizes, metric))
+        per_fold.append(figures)
+    return values, per_fold
+
+
+@contextmanager
+def blas_threads(threads: int | None):
+    """Limit the BLAS threads of this process (``None``: leave them). OpenBLAS rounds some
+    matrix products differently with another thread count, so runs that must agree bit for
+    bit (serial against a Dask worker) train with the same count."""
+    if threads is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=int(threads), user_api="blas"):
+        yield
+
+
+def run_jobs(jobs: list[Job], runs_root: str, *, cluster: str | None = None, progress: bool | None = False,
+             log=print, display=None, stop_on_error: bool = True) -> dict:
+    """Every job, serially in this process or as Dask tasks (``cluster``); ``{key: JobResult}``.
+
+    With a cluster the runs' files come back to this process and are written under
+    ``runs_root`` here, so the workers need no shared file system.
+    """
+    if cluster:
+        from ..cluster.dask_runs import run_on_dask
+
+        return run_on_dask(jobs, runs_root, cluster, log=log, display=display, stop_on_error=stop_on_error)
+    results = {}
+    for job in jobs:
+        if display is not None:
+            display.started(job.key)
+        try:
+            results[job.key] = run_job(job, runs_root, progress=progress,
+                                       callbacks=[display.callback(job.key)] if display is not None else ())
+        except Exception:
+            if display is not None:
+                display.failed(job.key)
+            raise
+        if display is not None:
+            display.finished(job.key)
+        _log_result(job, results[job.key], log)
+    return results
+
+
+def _log_result(job: Job, result: JobResult, log) -> None:
+    if log is None:
+        return
+    what = "" if job.fold is None else f" fold {job.fold}"
+    metrics = result.test
+    value = (f"accuracy {100 * metrics['accuracy']:.3f}" if "accuracy" in metrics
+             else f"rmse {metrics.get('rmse', math.nan):.3f}")
+    log(f"  {job.group} seed {job.seed}{what}: test {value} ({result.seconds:.1f} s)")
+
+
+def recipe_row(recipe: Recipe, jobs: list[Job], results: dict, *, quick: bool) -> RowResult:
+    """The table row of ``recipe`` from its runs' results."""
+    values, fold_values = seed_values(jobs, results, recipe.metric)
     mean = statistics.fmean(values)
     std = statistics.stdev(values) if len(values) > 1 else 0.0
+    dataset = jobs[0].cfg.data
     same_data = dataset != "mnist10k"
     return RowResult(
         name=recipe.name, experiment=recipe.experiment, dataset=dataset, model=recipe.model,
-        parameters=params, metric=recipe.metric, lecture=recipe.lecture, values=values, mean=mean,
-        std=std, seeds=seeds, train_seconds=seconds, protocol=recipe.protocol, quick=quick,
+        parameters=results[jobs[-1].key].parameters, metric=recipe.metric, lecture=recipe.lecture,
+        values=values, mean=mean, std=std, seeds=list(dict.fromkeys(j.seed for j in jobs)),
+        train_seconds=sum(results[j.key].seconds for j in jobs), protocol=recipe.protocol, quick=quick,
         same_data=same_data, verdict=_verdict(recipe, mean, same_data, quick),
         cv_folds=recipe.cv_folds, fold_values=fold_values if recipe.cv_folds else None,
     )
+
+
+def run_recipe(recipe: Recipe, *, quick: bool = False, data_root: str | None = None,
+               runs_root: str = "runs/reproduce", progress: bool | None = False, log=print) -> RowResult:
+    """Train every seed (and fold) of ``recipe`` in this process and return its row."""
+    jobs = recipe_jobs(recipe, quick=quick, data_root=data_root)
+    return recipe_row(recipe, jobs, run_jobs(jobs, runs_root, progress=progress, log=log), quick=quick)
 
 
 def _pool_folds(figures: list[float], sizes: list[int], metric: str) -> float:
@@ -156,26 +277,48 @@ def render_text(rows: list[RowResult]) -> str:
 
 def reproduce(*, quick: bool = False, only: list[str] | None = None, data_root: str | None = None,
               out_dir: str = ".", runs_root: str = "runs/reproduce", progress: bool | None = False,
-              log=print) -> list[RowResult]:
+              cluster: str | None = None, threads: int | None = None, log=print) -> list[RowResult]:
     """Run every recipe (or ``only`` those) and write ``reproduce.md`` and ``reproduce.json``
-    (and, for a robustness recipe, ``robustness.png`` and ``robustness.json``)."""
+    (and, for a robustness recipe, ``robustness.png`` and ``robustness.json``).
+
+    ``cluster`` (``local``, ``local:WORKERS`` or ``tcp://HOST:PORT``) runs every seed and fold
+    of the table's recipes as a Dask task; each run is seeded on its own, so the table equals
+    the serial one run with the workers' BLAS thread count (``threads``, for the serial runs;
+    default: all cores). A robustness recipe (trainings plus sweeps) runs here, after them.
+    """
     from . import robustness
 
     recipes = load_recipes(only=only)
-    rows, sections = [], []
+    table_recipes = [r for r in recipes if r.kind != "robustness"]
+    plan = [(recipe, recipe_jobs(recipe, quick=quick, data_root=data_root)) for recipe in table_recipes]
+    if cluster and plan:
+        from ..cluster.progress import SweepDisplay
+
+        jobs = [j for _, js in plan for j in js]
+        log(f"{len(plan)} experiment(s), {len(jobs)} runs on Dask cluster {cluster}{' (quick)' if quick else ''}")
+        display = SweepDisplay([j.key for j in jobs])
+        results = run_jobs(jobs, runs_root, cluster=cluster, log=log, display=display)
+        rows = [recipe_row(recipe, js, results, quick=quick) for recipe, js in plan]
+    else:
+        rows = []
+        for recipe, jobs in plan:
+            log(f"{recipe.experiment}: {len(recipe.seeds)} seeds{' (quick)' if quick else ''}")
+            with blas_threads(threads):
+                results = run_jobs(jobs, runs_root, progress=progress, log=log)
+            rows.append(recipe_row(recipe, jobs, results, quick=quick))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    sections = []
     for recipe in recipes:
-        if recipe.kind == "robustness":
-            log(f"{recipe.experiment}: {len(recipe.models)} models x (plain, augmented) x {len(recipe.seeds)} "
-                f"seed(s){' (quick)' if quick else ''}")
+        if recipe.kind != "robustness":
+            continue
+        log(f"{recipe.experiment}: {len(recipe.models)} models x (plain, augmented) x {len(recipe.seeds)} "
+            f"seed(s){' (quick)' if quick else ''}")
+        with blas_threads(threads):
             result = robustness.run_robustness(recipe, quick=quick, data_root=data_root, runs_root=runs_root,
                                                progress=progress, log=log)
-            robustness.write(result, out)
-            sections.append(robustness.render_markdown(result))
-            continue
-        log(f"{recipe.experiment}: {len(recipe.seeds)} seeds{' (quick)' if quick else ''}")
-        rows.append(run_recipe(recipe, quick=quick, data_root=data_root, runs_root=runs_root, progress=progress, log=log))
+        robustness.write(result, out)
+        sections.append(robustness.render_markdown(result))
     title = "# cnnlab reproduces the lecture" + (" (quick run: reduced budgets)" if quick else "") + "\n\n"
     table = render_markdown(rows) if rows else ""
     (out / "reproduce.md").write_text(title + "\n".join([table, *sections]))

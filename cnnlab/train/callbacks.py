@@ -9,6 +9,7 @@ Hooks, in the order the loop calls them::
 
     on_train_begin(state)                  after a resume has restored weights and history
       on_epoch_begin(state)                before the epoch's first batch
+        on_before_step(state)               after loss.backward(), before clipping and optimizer.step()
         on_batch_end(state, batch) -> stop?   after each optimizer step
       on_epoch_end(state, record) -> stop?    after evaluation and the scheduler's epoch step;
                                              ``record`` is already the last of history.records
@@ -105,6 +106,10 @@ class Callback:
 
     def on_epoch_begin(self, state: TrainState) -> None:
         pass
+
+    def on_before_step(self, state: TrainState) -> None:
+        """After ``loss.backward()``, before clipping and ``optimizer.step()``: the gradients
+        are in ``p.grad`` (data parallelism averages them here)."""
 
     def on_batch_end(self, state: TrainState, batch: dict) -> bool | None:
         """``batch``: ``{"step", "loss", "accuracy", "size"}`` of the step just taken."""

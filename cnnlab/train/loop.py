@@ -174,12 +174,14 @@ def evaluate(model, loader: Iterable, *, task: str = "classification", loss_fn: 
 def train_one_epoch(model, loader, optimizer, loss_fn, *, task, scheduler=None, meter=None,
                     step: int = 0, desc: str = "train", progress: bool | None = None,
                     grad_clip: float | None = None, last_good: Path | None = None, trace: list | None = None,
-                    on_batch: Callable | None = None):
+                    on_batch: Callable | None = None, before_step: Callable | None = None):
     """One pass over ``loader``; returns ``(meter, steps_done, images_per_s)``.
 
     ``trace``, if given, receives ``(step, loss, batch_accuracy)`` for every step (the
     per-step curves of ``loss.png``/``accuracy.png``). ``on_batch``, if given, is called with
     ``{"step", "loss", "accuracy", "size"}`` after every step; a true result ends the pass.
+    ``before_step``, if given, is called between ``backward`` and gradient clipping and
+    ``optimizer.step`` (where data parallelism averages the gradients over processes).
 
     Raises:
         TrainingDiverged: the loss of a step is NaN or infinite (checked before its update,
@@ -203,6 +205,8 @@ def train_one_epoch(model, loader, optimizer, loss_fn, *, task, scheduler=None, 
                     step + 1, last_good)
             optimizer.zero_grad()
             loss.backward()
+            if before_step is not None:
+                before_step()
             if grad_clip:
                 from ..nn.utils import clip_grad_norm_
 
@@ -307,6 +311,12 @@ def run_loop(state: TrainState, callbacks: list[Callback]) -> History:
         stop = any([bool(cb.on_batch_end(state, batch)) for cb in callbacks]) or stop
         return stop
 
+    hooked = [cb for cb in callbacks if type(cb).on_before_step is not Callback.on_before_step]
+
+    def before_step() -> None:
+        for cb in hooked:
+            cb.on_before_step(state)
+
     for epoch in range(state.start_epoch + 1, state.epochs + 1):
         state.epoch, t0, first, trace = epoch, time.perf_counter(), state.step, []
         for cb in callbacks:
@@ -315,7 +325,8 @@ def run_loop(state: TrainState, callbacks: list[Callback]) -> History:
             state.model, state.train_loader, state.optimizer, state.loss_fn, task=state.task,
             scheduler=state.scheduler, meter=make_meter(state.task, state.num_classes), step=state.step,
             desc=f"epoch {epoch}/{state.epochs}", progress=state.progress, grad_clip=state.grad_clip,
-            last_good=state.last_good, trace=trace, on_batch=on_batch)
+            last_good=state.last_good, trace=trace, on_batch=on_batch,
+            before_step=before_step if hooked else None)
         per_epoch = max(state.step - first, 1)
         state.epoch_steps = [{"step": s, "epoch": epoch - 1 + (s - first) / per_epoch, "loss": v, "accuracy": a}
                              for s, v, a in trace]
@@ -402,7 +413,10 @@ def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None
             built_in.append(Plots(out))
     if log is not None:
         built_in.append(ConsoleLog(log))
-    return run_loop(state, built_in + [cb for cb in user if cb not in chosen])
+    # A callback that must amend the epoch's record before it is saved and logged (data
+    # parallelism's global training loss) says so with ``runs_first = True``.
+    first = [cb for cb in user if getattr(cb, "runs_first", False) and cb not in chosen]
+    return run_loop(state, first + built_in + [cb for cb in user if cb not in chosen and cb not in first])
 
 
 def format_record(record: dict, epochs: int | None = None) -> str:

@@ -220,22 +220,82 @@ def _loaders(train_set, xv, yv, xt, yt, cfg):
 
 
 def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=False, progress=None,
-              log=print, stop_after: int | None = None):
+              log=print, stop_after: int | None = None, callbacks=(), distributed=None):
     """Train ``cfg`` into a run directory; returns ``(history, run_dir, test_metrics)``.
 
     ``test_metrics`` are the test split's metrics after the last epoch (the model of
     ``checkpoint.safetensors``); ``history.last_val`` holds the validation part's.
+
+    ``distributed`` (a ``cnnlab.cluster.mpi.DataParallel``) trains data-parallel over MPI
+    ranks: every rank runs this function; rank 0 alone writes the run directory (the others
+    return ``run_dir=None``).
 
     Raises:
         ValueError: an unknown name or a model/data mismatch (before anything is loaded).
         RunExistsError: ``out`` holds a run and neither ``resume`` nor ``force`` was given.
         TrainingDiverged: the loss became NaN/inf (``run.json`` records it).
     """
-    from .. import __version__
+    dp = distributed
+    writer = dp is None or dp.is_root
+    error = None
+    try:
+        prepared = _prepare_run(cfg, out=out, root=root, resume=resume, force=force, dp=dp)
+    except Exception as e:  # under MPI every rank must learn that one failed, or they would wait forever
+        if dp is None:
+            raise
+        error = e
+    if dp is not None:
+        dp.agree(error)
+    p = prepared
+    run, info, cfg = p["run"], p["info"], p["cfg"]
+    if writer:
+        write_json(run / "run.json", info)
+        set_latest(run, root)
+    extra_callbacks = [dp.averager(cfg.seed)] if dp is not None else []
+    t0 = time.perf_counter()
+    try:
+        history = fit(p["model"], p["train_loader"], epochs=cfg.epochs, optimizer=p["optimizer"],
+                      scheduler=p["scheduler"], val_loader=p["val_loader"], test_loader=p["test_loader"],
+                      task=p["task"], num_classes=len(p["classes"]) if p["classes"] else None,
+                      out_dir=run if writer else None,
+                      resume=(resume if writer else Path(out) / CHECKPOINT) if resume else False,
+                      model_name=cfg.model, model_config=p["model_config"], seed=cfg.seed, classes=p["classes"],
+                      progress=progress if writer else False, log=log if writer else None,
+                      callbacks=[*extra_callbacks, *callbacks,
+                                 *([] if stop_after is None else [StopAfter(stop_after)]),
+                                 *([SetEpoch(p["train_data"])] if cfg.augment else [])],
+                      extra_meta=p["extra_meta"])
+    except (TrainingDiverged, OSError) as e:
+        info.update(status="diverged" if isinstance(e, TrainingDiverged) else "failed", error=str(e))
+        try:
+            if writer:
+                write_json(run / "run.json", info)
+        except OSError:  # a full disk: the checkpoint is still the record of what was done
+            pass
+        raise
+    test = history.last_test or {}
+    if not writer:
+        return history, None, test
+    done = history.last.get("epoch", 0) if history.records else 0
+    info.update(status="finished" if done >= cfg.epochs else "stopped", finished=_dt.datetime.now().isoformat(timespec="seconds"),
+                train_seconds=time.perf_counter() - t0, epochs_done=history.last.get("epoch"),
+                best_epoch=history.best_epoch,
+                val_metrics={k: v for k, v in (history.last_val or {}).items() if k != "confusion_matrix"} or None,
+                test_metrics={k: v for k, v in test.items() if k != "confusion_matrix"})
+    write_json(run / "run.json", info)
+    return history, run, test
+
+
+def _prepare_run(cfg: TrainConfig, *, out, root, resume, force, dp) -> dict:
+    """Everything before the first step: names checked, run directory (rank 0), data, model,
+    loaders, optimizer, scheduler, ``summary.txt`` and the ``run.json`` record."""
+    from .. import __version__, models
     from ..checkpoint import atomic_write_bytes
 
+    writer = dp is None or dp.is_root
     check_names(cfg)
-    run = create_run_dir(out, model=cfg.model, dataset=cfg.data, root=root, resume=resume, force=force)
+    run = create_run_dir(out, model=cfg.model, dataset=cfg.data, root=root, resume=resume, force=force) \
+        if writer else None
     train_set = _load_split(cfg.data, True, cfg.data_root, cfg.split())
     test_set = _load_split(cfg.data, False, cfg.data_root, cfg.split())
     task = dataset_task(train_set)
@@ -243,20 +303,24 @@ def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=Fa
     val_split = default_val_split(cfg.data) if cfg.val_split is None else float(cfg.val_split)
     cfg = replace(cfg, val_split=val_split)  # run.json records the fraction used
     val_idx, pre = _validation_part(train_set, cfg, task, val_split)
-    from .. import models
-
     check_model_fits(cfg.model, models.spec(cfg.model), pre, cfg.data, len(classes or []), task)
     model, model_config = build_model(cfg, len(classes) if classes else None, task)
     (x, y), (xv, yv) = _training_arrays(train_set, cfg, pre, task, val_idx)
     xt, yt = dataset_arrays(test_set, pre, task, cfg.limit_test)
     train_data = _train_dataset(x, y, pre, cfg)
     train_loader, val_loader, test_loader = _loaders(train_data, xv, yv, xt, yt, cfg)
+    if dp is not None:
+        if cfg.augment:
+            raise ValueError("--train-augment: not available with --distributed yet (train without one of them)")
+        dp.prepare(model)
+        train_loader = dp.loader(x, y, cfg.batch_size, cfg.seed)
     optimizer = build_optimizer(cfg.optimizer, model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
                                 weight_decay=cfg.weight_decay)
     scheduler = build_scheduler(cfg.scheduler, optimizer, epochs=cfg.epochs,
                                 steps_per_epoch=len(train_loader), lr=cfg.lr)
     input_shape = models.spec(cfg.model).input_shape
-    atomic_write_bytes(run / "summary.txt", (model_summary_text(model, input_shape) + "\n").encode())
+    if writer:
+        atomic_write_bytes(run / "summary.txt", (model_summary_text(model, input_shape) + "\n").encode())
     info = {"config": asdict(cfg), "model_config": model_config, "task": task, "classes": classes,
             "cnnlab_version": __version__, "status": "running",
             "started": _dt.datetime.now().isoformat(timespec="seconds"),
@@ -266,35 +330,15 @@ def train_run(cfg: TrainConfig, *, out=None, root="runs", resume=False, force=Fa
                            "about": "indices into the training split held out for validation; they pick "
                                     "best.safetensors and drive the plateau schedule; the test split "
                                     "is never used for a decision"}}
-    write_json(run / "run.json", info)
-    set_latest(run, root)
-    t0 = time.perf_counter()
-    try:
-        history = fit(model, train_loader, epochs=cfg.epochs, optimizer=optimizer, scheduler=scheduler,
-                      val_loader=val_loader, test_loader=test_loader, task=task,
-                      num_classes=len(classes) if classes else None,
-                      out_dir=run, resume=resume, model_name=cfg.model, model_config=model_config,
-                      seed=cfg.seed, classes=classes, progress=progress, log=log,
-                      callbacks=([] if stop_after is None else [StopAfter(stop_after)])
-                      + ([SetEpoch(train_data)] if cfg.augment else []),
-                      extra_meta={"dataset": cfg.data, "preprocess": pre, "input_shape": list(input_shape),
-                                  "split": cfg.split(), "val_split": val_split})
-    except (TrainingDiverged, OSError) as e:
-        info.update(status="diverged" if isinstance(e, TrainingDiverged) else "failed", error=str(e))
-        try:
-            write_json(run / "run.json", info)
-        except OSError:  # a full disk: the checkpoint is still the record of what was done
-            pass
-        raise
-    test = history.last_test or {}
-    done = history.last.get("epoch", 0) if history.records else 0
-    info.update(status="finished" if done >= cfg.epochs else "stopped", finished=_dt.datetime.now().isoformat(timespec="seconds"),
-                train_seconds=time.perf_counter() - t0, epochs_done=history.last.get("epoch"),
-                best_epoch=history.best_epoch,
-                val_metrics={k: v for k, v in (history.last_val or {}).items() if k != "confusion_matrix"} or None,
-                test_metrics={k: v for k, v in test.items() if k != "confusion_matrix"})
-    write_json(run / "run.json", info)
-    return history, run, test
+    if dp is not None:
+        info["distributed"] = {"ranks": dp.size, "global_batch_size": cfg.batch_size,
+                               "sync_batchnorm": dp.sync_batchnorm, "backend": "MPI"}
+    extra_meta = {"dataset": cfg.data, "preprocess": pre, "input_shape": list(input_shape),
+                  "split": cfg.split(), "val_split": val_split}
+    return {"run": run, "info": info, "cfg": cfg, "model": model, "model_config": model_config, "task": task,
+            "classes": classes, "train_loader": train_loader, "val_loader": val_loader, "test_loader": test_loader,
+            "optimizer": optimizer, "scheduler": scheduler, "extra_meta": extra_meta,
+            "train_data": train_data}
 
 
 def read_run_config(run: Path) -> dict:

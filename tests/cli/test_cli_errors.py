@@ -187,6 +187,8 @@ def _bad_values(kind, files, ro) -> list[tuple[str, str]]:
         A.output_dir: [("file", plain), ("read-only", f"{ro}/run")],
         A.port: [("zero", "0"), ("huge", "70000")],
         A.not_a_file: [("file", plain)],
+        A.cluster_spec: [("unknown", "remote"), ("no workers", "local:0"), ("host without scheme", "h:8786")],
+        A.grid_axis: [("no =", "lr"), ("unknown key", "nosuch=1"), ("empty", "lr="), ("wrong type", "epochs=1.5")],
         A.holdout_fraction: [("non-number", "abc"), ("nan", "nan"), ("negative", "-0.1"), ("one", "1"),
                              ("huge", "1.5")],
     }
@@ -310,7 +312,23 @@ CASES = {
                 (["predict", "{run}", "{img16}"], 2, ["16/32-bit"]), (["predict", "{run}", "{bomb}"], 2, ["bomb.png"]),
                 (["predict", "{run}", "{png}", "--topk", "0"], 2, ["--topk"])],
     "reproduce": [(["reproduce", "--only", "nosuch", "--out", "{tmp}"], 2, ["nosuch"]),
+                  (["reproduce", "--only", "iris-mlp", "--cluster", "tcp://127.0.0.1:1", "--out", "{tmp}"], 1,
+                   ["no Dask scheduler", "tcp://127.0.0.1:1"]),
                   (["reproduce", "--data-root", "{tmp}/no-such-root", "--out", "{tmp}"], 2, ["--data-root"])],
+    "sweep": [(["sweep", "iris-mlp", "--grid", "lr"], 2, ["--grid", "KEY=V1,V2"]),
+              (["sweep", "iris-mlp", "--grid", "lrate=0.1"], 2, ["--grid", "lrate", "valid keys"]),
+              (["sweep", "iris-mlp", "--grid", "batch_size=a,b"], 2, ["batch_size takes integers"]),
+              (["sweep", "iris-mlp", "--grid", "lr=0.1", "--grid", "lr=0.2"], 2, ["more than once"]),
+              (["sweep", "iris-mlp"], 2, ["--grid"]), (["sweep", "nosuch", "--grid", "lr=0.1"], 2, ["nosuch"]),
+              (["sweep", "{tmp}/none.toml", "--grid", "lr=0.1"], 2, ["none.toml"]),
+              (["sweep", "iris-mlp", "--grid", "optimizer=sgd,nosuch"], 2, ["nosuch", "valid optimizers"]),
+              (["sweep", "iris-mlp", "--grid", "lr=0.1", "--metric", "val_accuracy"], 2,
+               ["--metric", "test_accuracy"]),
+              (["sweep", "iris-mlp", "--grid", "lr=0.1", "--cluster", "tcp://127.0.0.1:1", "--out", "{tmp}"], 1,
+               ["no Dask scheduler"]),
+              (["sweep", "iris-mlp", "--grid", "lr=0.1", "--cluster", "mars"], 2, ["--cluster", "local:WORKERS"]),
+              (["sweep", "iris-mlp", "--grid", "lr=0.1", "--cluster", "local:2", "--threads", "1"], 2,
+               ["--threads", "local:WORKERSxTHREADS"])],
     "shift-test": [(["shift-test", "--train-limit", "-1"], 2, ["--train-limit"]),
                    (["shift-test", "{run}", "--max-shift", "1000", "--out", "{tmp}/s.png"], 2, ["max_shift"]),
                    (["shift-test", "{corrupt_ckpt}"], 2, ["corrupt"]),
@@ -356,7 +374,11 @@ CASES = {
               (["train", "iris-mlp", "--data", "iris", "--train-augment", "viewpoint", "--out", "{tmp}/iris"], 2,
                ["--train-augment", "'iris' is not a set of images"]),
               (["train", "mnist-cnn", "--data", "mnist10k", "--out", "{run}", "--resume", "--train-augment", "scale"], 2,
-               ["cannot change --train-augment (the run used none)"])],
+               ["cannot change --train-augment (the run used none)"]),
+              (["train", "mnist-cnn", "--data", "mnist10k", "--distributed", "--out", "{tmp}/d"], 2,
+               ["--distributed", "mpirun -n 2 cnnlab train"]),
+              (["train", "mnist-cnn", "--data", "mnist10k", "--sync-batchnorm", "--out", "{tmp}/d"], 2,
+               ["--sync-batchnorm", "--distributed"])],
 }
 
 
@@ -378,6 +400,12 @@ def test_bad_command_lines_fail_in_one_line(cmd, i, argv, code, contains, files,
     rc, _, err = run_cli(capsys, _fill(argv, files, tmp_path))
     assert_one_line(rc, err, code=code, contains=contains)
     assert err.startswith(f"cnnlab {cmd}"), err
+
+
+def test_a_missing_dask_names_the_cluster_extra(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if dask[distributed] were not installed
+    rc, _, err = run_cli(capsys, ["sweep", "iris-mlp", "--grid", "lr=0.1", "--cluster", "local:2", "--out", tmp_path])
+    assert_one_line(rc, err, code=2, contains=["'cluster' extra", "pip install 'cnnlab[cluster]'"])
 
 
 def test_explain_export_without_the_runtime_says_how_to_install_it(files, tmp_path, monkeypatch, capsys):
