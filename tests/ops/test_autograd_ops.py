@@ -184,6 +184,28 @@ def test_pad_modes(mode, pad):
     gradcheck(ours, rand(*x.shape[:-2], 4, 5)[:1])
 
 
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("pad", [(-1, 2), (2, -3), (-1, -2, 1, 1), (3, -1, -2, 0), (-2, 3, 0, -3)])
+def test_pad_negative_widths_crop(mode, pad):
+    """A negative width crops that side; circular crops first, then wraps what is left."""
+    x = rand(2, 3, 5) if len(pad) == 2 else rand(2, 3, 4, 5)
+    ours = lambda a: cnnlab.functional.pad(a, pad, mode=mode)  # noqa: E731
+    theirs = lambda a: torch.nn.functional.pad(a, pad, mode=mode)  # noqa: E731
+    check_against_torch(ours, theirs, x)
+    gradcheck(ours, x[:1])
+
+
+@pytest.mark.parametrize("mode, pad, size", [
+    ("constant", (-4, -4), 7), ("replicate", (-4, -3), 7), ("reflect", (7, -1), 7),
+    ("circular", (-3, 5), 7), ("circular", (-4, -4), 7),
+])
+def test_pad_refuses_what_torch_refuses(mode, pad, size):
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.pad(torch.zeros(1, 1, size), pad, mode=mode)
+    with pytest.raises(ValueError, match="pad: .*padding"):
+        cnnlab.functional.pad(cnnlab.zeros(1, 1, size), pad, mode=mode)
+
+
 def test_pad_constant_value():
     check_against_torch(lambda a: cnnlab.functional.pad(a, (1, 1), value=2.5), lambda a: torch.nn.functional.pad(a, (1, 1), value=2.5), rand(3, 4))
 
