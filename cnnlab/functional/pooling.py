@@ -81,8 +81,8 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
     kernel, stride, pad, _ = pool_args(
         "avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode, int_dtypes=("int64",)
     )
-    if divisor_override is not None and divisor_override <= 0:
-        raise ValueError(f"avg_pool2d: `divisor_override` must be positive, got {divisor_override!r}")
+    if divisor_override is not None and divisor_override == 0:  # negative is allowed, as in torch
+        raise ValueError(f"avg_pool2d: `divisor_override` must not be zero, got {divisor_override!r}")
     if input.dtype == np.int64:  # torch: integer sum, divided with C's truncation
         mean = avg_pool2d(input.double(), kernel, stride, pad, ceil_mode, count_include_pad, divisor_override)
         return from_numpy(np.trunc(mean.detach().numpy()).astype(np.int64))

@@ -16,10 +16,15 @@ Which samples:
   for those samples the check is deterministic instead: every output element is either 0 or
   the input scaled by 1/(1-p) (whole channels for dropout2d), and the gradient is the same mask
   times the same scale.
+- an op with more than ``MAX_SAMPLES`` samples per dtype (only ``max_pool2d``, whose samples
+  are every combination of kernel, stride, padding, dilation and ceil_mode) is checked on a
+  fixed random subset of them, to keep the test fast.
 - ``EXCLUDED`` lists the samples left out on purpose, each with its reason; the same list is in
   ``docs/design/autograd-semantics.md``.
 
-Tolerances are those of float32 rounding (rtol 1e-5, atol 1e-5) and 1e-7 for float64.
+Tolerances are those of float32 rounding (rtol 1e-5, atol 1e-5) and 1e-7 for float64; for a
+gradient the absolute tolerance grows to rtol times the gradient's largest magnitude, since a
+gradient is often a sum (over a broadcast or a window) whose terms cancel.
 """
 
 from __future__ import annotations
@@ -50,8 +55,7 @@ OPS = {
     "nn.functional.avg_pool2d": F.avg_pool2d,
     "nn.functional.adaptive_avg_pool2d": F.adaptive_avg_pool2d,
     "nn.functional.adaptive_max_pool2d": F.adaptive_max_pool2d,
-    "nn.functional.batch_norm": F.batch_norm,
-    "nn.functional.batch_norm.without_cudnn": F.batch_norm,
+    "nn.functional.batch_norm": F.batch_norm,  # (its variant without_cudnn has CUDA dtypes only)
     "nn.functional.layer_norm": F.layer_norm,
     "nn.functional.group_norm": F.group_norm,
     "nn.functional.local_response_norm": F.local_response_norm,
@@ -102,7 +106,7 @@ OPS = {
     "minimum": cnnlab.minimum,
     "max.binary": cnnlab.max,
     "min.binary": cnnlab.min,
-    "where": cnnlab.where,
+    "where": lambda x, condition, other: cnnlab.where(condition, x, other),  # OpInfo's order
     "eq": cnnlab.eq, "ne": cnnlab.ne, "lt": cnnlab.lt, "le": cnnlab.le, "gt": cnnlab.gt, "ge": cnnlab.ge,
     "matmul": cnnlab.matmul,
     "mm": cnnlab.mm,
@@ -148,9 +152,16 @@ OPS = {
 
 # Samples left out on purpose: (op, a test on the sample) → reason. Mirrored in
 # docs/design/autograd-semantics.md ("PyTorch's OpInfo samples").
-EXCLUDED: dict[tuple[str, str], tuple] = {}
+EXCLUDED: dict[tuple[str, str], tuple] = {
+    ("nn.functional.batch_norm", "input of shape (0,)"): (
+        lambda s: s.input.ndim == 1,
+        "a 1-D input has no channel dim; torch accepts only an empty one (with empty statistics) "
+        "and returns it, cnnlab asks for (N, C, *) as BatchNorm does and says so in one line",
+    ),
+}
 
 FLOATS = (torch.float32, torch.float64)
+MAX_SAMPLES = 120  # per op and dtype; max_pool2d alone generates 1,440 per dtype
 TOL = {torch.float32: dict(rtol=1e-5, atol=1e-5), torch.float64: dict(rtol=1e-7, atol=1e-7)}
 
 
@@ -163,7 +174,7 @@ def _op_db() -> dict:
 
 def _excluded(key: str, sample) -> str | None:
     for (op, _), (test, reason) in EXCLUDED.items():
-        if op == key and test(sample):
+        if (key == op or key.startswith(op + ".")) and test(sample):
             return reason
     return None
 
@@ -202,7 +213,12 @@ def _close(ours, theirs, what: str, dtype) -> None:
     a, b = ours.detach().numpy(), theirs.detach().numpy()
     assert a.shape == b.shape, f"{what}: cnnlab shape {a.shape} vs torch {tuple(b.shape)}"
     assert a.dtype == b.dtype, f"{what}: cnnlab dtype {a.dtype} vs torch {b.dtype}"
-    np.testing.assert_allclose(a, b, **TOL[dtype], equal_nan=True, err_msg=f"{what}: cnnlab vs torch")
+    tol = dict(TOL.get(dtype, dict(rtol=0, atol=0)))  # integer samples: exact
+    if what.startswith("gradient") and b.size:
+        # a gradient is often a sum (over a broadcast or a window) in which terms cancel: its
+        # rounding error scales with the largest value of the tensor, not with each element
+        tol["atol"] = max(tol["atol"], tol["rtol"] * float(np.nanmax(np.abs(b), initial=0)))
+    np.testing.assert_allclose(a, b, **tol, equal_nan=True, err_msg=f"{what}: cnnlab vs torch")
 
 
 def _is_random_dropout(key: str, sample) -> bool:
@@ -263,7 +279,11 @@ def test_opinfo_samples(key):
     checked, failures = 0, []
     for dtype in _dtypes(op):
         grad = dtype.is_floating_point and op.supports_autograd
-        for sample in op.sample_inputs("cpu", dtype, requires_grad=grad):
+        samples = list(op.sample_inputs("cpu", dtype, requires_grad=grad))
+        if len(samples) > MAX_SAMPLES:  # a fixed random subset (a stride could alias a loop)
+            keep = np.random.default_rng(0).choice(len(samples), MAX_SAMPLES, replace=False)
+            samples = [samples[i] for i in sorted(keep)]
+        for sample in samples:
             if _excluded(key, sample):
                 continue
             checked += 1
@@ -273,7 +293,7 @@ def test_opinfo_samples(key):
                 else:
                     _check_sample(fn, op, sample, dtype)
             except Exception as e:  # noqa: BLE001  (collected, reported together below)
-                failures.append(f"{dtype} {sample.summary() if hasattr(sample, 'summary') else sample!r}"[:400]
-                                + f"\n    -> {type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}")
+                lines = [ln for ln in str(e).strip().splitlines() if ln.strip()][:5]
+                failures.append(f"{dtype} {sample.summary()}"[:400] + f"\n    -> {type(e).__name__}: " + "\n       ".join(lines))
     assert checked > 0, f"{key}: no sample was checked"
     assert not failures, f"{key}: {len(failures)} of {checked} samples differ from torch:\n" + "\n".join(failures[:8])
