@@ -469,15 +469,15 @@ class Tensor:
         return self._modify("relu_", lambda: np.maximum(self._data, 0), lambda old: old.relu())
 
     def normal_(self, mean=0.0, std=1.0):
-        from .random import default_generator
+        from .random import default_generator, fill_normal
 
-        noise = Tensor._wrap(default_generator().normal(mean, std, self.shape).astype(self.dtype))
+        noise = Tensor._wrap(fill_normal(default_generator(), np.empty(self.shape, self._data.dtype), mean, std))
         return self._modify("normal_", lambda: noise._data, lambda old: _replaced(old, noise))
 
     def uniform_(self, a=0.0, b=1.0):
-        from .random import default_generator
+        from .random import default_generator, fill_uniform
 
-        noise = Tensor._wrap(default_generator().uniform(a, b, self.shape).astype(self.dtype))
+        noise = Tensor._wrap(fill_uniform(default_generator(), np.empty(self.shape, self._data.dtype), a, b))
         return self._modify("uniform_", lambda: noise._data, lambda old: _replaced(old, noise))
 
     def _become(self, out: "Tensor", op: str) -> "Tensor":
