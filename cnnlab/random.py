@@ -12,8 +12,8 @@ def manual_seed(seed: int) -> np.random.Generator:
     """Seed every random draw made by cnnlab (init, dropout, shuffling, ``randn``...).
 
     Example:
-        >>> cnnlab.manual_seed(0); a = cnnlab.randn(3)
-        >>> cnnlab.manual_seed(0); b = cnnlab.randn(3)
+        >>> _ = cnnlab.manual_seed(0); a = cnnlab.randn(3)
+        >>> _ = cnnlab.manual_seed(0); b = cnnlab.randn(3)
         >>> bool((a == b).all())
         True
     """

@@ -43,7 +43,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
 
     Example:
         >>> F.max_pool2d(cnnlab.randn(8, 16, 24, 24), 2).shape
-        (8, 16, 12, 12)
+        cnnlab.Size([8, 16, 12, 12])
     """
     kernel, stride, pad, dilation = pool_args(
         "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, int_dtypes=INT_DTYPES
@@ -76,7 +76,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
 
     Example:
         >>> F.avg_pool2d(cnnlab.randn(8, 16, 24, 24), 2).shape
-        (8, 16, 12, 12)
+        cnnlab.Size([8, 16, 12, 12])
     """
     kernel, stride, pad, _ = pool_args(
         "avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode, int_dtypes=("int64",)
@@ -103,7 +103,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 
     Example:
         >>> F.adaptive_avg_pool2d(cnnlab.randn(2, 8, 7, 9), (2, 3)).shape
-        (2, 8, 2, 3)
+        cnnlab.Size([2, 8, 2, 3])
     """
     size = adaptive_size("adaptive_avg_pool2d", input, output_size)
     return _batched(input, lambda x: AdaptiveAvgPool2dOp.apply(x, out_size=size))
@@ -122,7 +122,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
 
     Example:
         >>> F.adaptive_max_pool2d(cnnlab.randn(2, 8, 7, 9), 3).shape
-        (2, 8, 3, 3)
+        cnnlab.Size([2, 8, 3, 3])
     """
     size = adaptive_size("adaptive_max_pool2d", input, output_size)
 
