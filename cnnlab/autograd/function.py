@@ -283,7 +283,10 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         _accumulate(node, input_grads, grads)
-    if not retain_graph:
+        del g, input_grads
+        if not retain_graph:  # as torch: free what this op saved as soon as its backward ran
+            _release(node)
+    if not retain_graph:  # (and the nodes no gradient reached)
         for node in order:
             if isinstance(node, Function):
                 _release(node)
