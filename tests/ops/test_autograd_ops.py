@@ -206,6 +206,35 @@ def test_pad_refuses_what_torch_refuses(mode, pad, size):
         cnnlab.functional.pad(cnnlab.zeros(1, 1, size), pad, mode=mode)
 
 
+@pytest.mark.parametrize("bounds", ["both", "min", "max", "crossed"])
+def test_clamp_with_tensor_bounds(bounds):
+    """Tensor bounds broadcast; gradients follow torch's rules for the input and both bounds."""
+    x, lo, hi = rand(3, 4), rand(4, seed=1) - 0.5, rand(3, 1, seed=2) + 0.5
+    if bounds == "crossed":  # min above max: the result is max
+        lo, hi = hi.T[0, :1] + 1.0, hi
+    pick = {"both": (True, True), "min": (True, False), "max": (False, True), "crossed": (True, True)}[bounds]
+
+    def call(lib):
+        def fn(a, b, c):
+            return lib.clamp(a, min=b if pick[0] else None, max=c if pick[1] else None)
+        return fn
+
+    check_against_torch(call(cnnlab), call(torch), x, lo, hi)
+    gradcheck(call(cnnlab), x, lo, hi)
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_div_rounding_modes(mode):
+    a, b = rand(3, 4) * 5, rand(4, seed=1) + 0.3 * np.sign(rand(4, seed=1))
+    check_against_torch(lambda x, y: x.div(y, rounding_mode=mode), lambda x, y: x.div(y, rounding_mode=mode), a, b)
+    gradcheck(lambda x, y: x.div(y, rounding_mode=mode), a, b)  # piecewise constant: zero gradient
+
+
+def test_add_sub_alpha():
+    check_against_torch(lambda x, y: x.add(y, alpha=2.5).sub(y, alpha=-0.5),
+                        lambda x, y: x.add(y, alpha=2.5).sub(y, alpha=-0.5), rand(3, 4), rand(4, seed=1))
+
+
 def test_pad_constant_value():
     check_against_torch(lambda a: cnnlab.functional.pad(a, (1, 1), value=2.5), lambda a: torch.nn.functional.pad(a, (1, 1), value=2.5), rand(3, 4))
 
