@@ -5,9 +5,10 @@ An op subclasses ``Function`` and writes ``forward(self, *arrays, **kwargs)`` an
 only place where arrays are wrapped into Tensors and where the graph is recorded.
 
 Design note: a node of the graph is the ``Function`` instance itself (the "context").
-It keeps its parent Tensors and what ``save_for_backward`` stored. After a backward
-pass those references are dropped, so the arrays of a training step are freed before
-the next step and memory stays flat; a second backward through the same graph is then
+It keeps its parent Tensors and what ``save_for_backward`` stored. A backward pass drops
+those references op by op, right after each op's backward has run (as torch frees saved
+tensors), so what the earlier layers saved is freed while the pass goes on and memory
+stays flat from step to step; a second backward through the same graph is then
 refused with a clear message (as in PyTorch) unless ``retain_graph=True`` was given.
 
 Layering: this module is the bottom of the engine and imports nothing of cnnlab above
