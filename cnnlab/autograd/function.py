@@ -7,7 +7,7 @@ only place where arrays are wrapped into Tensors and where the graph is recorded
 Design note: a node of the graph is the ``Function`` instance itself (the "context").
 It keeps its parent Tensors and what ``save_for_backward`` stored. A backward pass drops
 those references op by op, right after each op's backward has run (as torch frees saved
-tensors), so what the earlier layers saved is freed while the pass goes on and memory
+tensors), so what each layer saved is freed as soon as the pass has gone through it, and memory
 stays flat from step to step; a second backward through the same graph is then
 refused with a clear message (as in PyTorch) unless ``retain_graph=True`` was given.
 
