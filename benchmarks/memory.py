@@ -71,7 +71,8 @@ def vgg16(nn):
 def alexnet(nn):
     """d2l's AlexNet for 1-channel 224×224 images and 10 classes."""
     return nn.Sequential(
-        nn.Conv2d(1, 96, kernel_size=11, stride=4, padding=1), nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(1, 96, kernel_size=11, stride=4, padding=1), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=3, stride=2),
         nn.Conv2d(96, 256, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2),
         nn.Conv2d(256, 384, kernel_size=3, padding=1), nn.ReLU(),
         nn.Conv2d(384, 384, kernel_size=3, padding=1), nn.ReLU(),
@@ -140,7 +141,8 @@ def main() -> None:
     for workload in workloads:
         ours, theirs = rows[workload, "cnnlab"], rows[workload, "torch"]
         added = (ours["peak"] - ours["before"]) / max(theirs["peak"] - theirs["before"], 1e-9)
-        print(f"{workload:<10} peak {ours['peak'] / theirs['peak']:.2f}x   added by the workload {added:.2f}x")
+        peak = ours["peak"] / theirs["peak"]
+        print(f"{workload:<10} peak {peak:.2f}x   added by the workload {added:.2f}x")
 
 
 if __name__ == "__main__":

@@ -471,13 +471,15 @@ class Tensor:
     def normal_(self, mean=0.0, std=1.0):
         from .random import default_generator, fill_normal
 
-        noise = Tensor._wrap(fill_normal(default_generator(), np.empty(self.shape, self._data.dtype), mean, std))
+        noise = np.empty(self.shape, self._data.dtype)
+        noise = Tensor._wrap(fill_normal(default_generator(), noise, mean, std))
         return self._modify("normal_", lambda: noise._data, lambda old: _replaced(old, noise))
 
     def uniform_(self, a=0.0, b=1.0):
         from .random import default_generator, fill_uniform
 
-        noise = Tensor._wrap(fill_uniform(default_generator(), np.empty(self.shape, self._data.dtype), a, b))
+        noise = np.empty(self.shape, self._data.dtype)
+        noise = Tensor._wrap(fill_uniform(default_generator(), noise, a, b))
         return self._modify("uniform_", lambda: noise._data, lambda old: _replaced(old, noise))
 
     def _become(self, out: "Tensor", op: str) -> "Tensor":

@@ -31,7 +31,8 @@ def default_generator() -> np.random.Generator:
     return _generator
 
 
-def fill_uniform(rng: np.random.Generator, out: np.ndarray, low: float = 0.0, high: float = 1.0) -> np.ndarray:
+def fill_uniform(rng: np.random.Generator, out: np.ndarray, low: float = 0.0,
+                 high: float = 1.0) -> np.ndarray:
     """Fill ``out`` with U[low, high) samples drawn in its own float dtype, in place.
 
     float32 and float64 are drawn directly into ``out`` (a float32 sample takes 32 random bits

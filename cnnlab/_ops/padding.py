@@ -52,7 +52,8 @@ class Pad(Function):
         self.shape, self.mode = a.shape, mode
         if mode == "constant":
             self.src, self.dst = self._regions()
-            out = np.full(tuple(n + lo + hi for n, (lo, hi) in zip(a.shape, self.widths)), value, dtype=a.dtype)
+            shape = tuple(n + lo + hi for n, (lo, hi) in zip(a.shape, self.widths))
+            out = np.full(shape, value, dtype=a.dtype)
             out[self.dst] = a[self.src]
             return out
         self.index = {}

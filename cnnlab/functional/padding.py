@@ -52,7 +52,8 @@ def _check_widths(mode: str, size: int, lo: int, hi: int, dim: int) -> None:
         )
     if mode == "reflect" and (lo >= size or hi >= size):
         raise ValueError(
-            f"pad: reflect padding ({lo}, {hi}) is too large for dim {dim} of size {size} (at most {size - 1})"
+            f"pad: reflect padding ({lo}, {hi}) is too large for dim {dim} of size {size} "
+            f"(at most {size - 1})"
         )
     if mode == "circular":
         kept = size - max(-lo, 0) - max(-hi, 0)

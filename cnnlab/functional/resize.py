@@ -18,7 +18,9 @@ _AXES = {3: "(L)", 4: "(H, W)", 5: "(D, H, W)"}
 def _per_axis(value, k: int, name: str):
     if isinstance(value, (tuple, list)):
         if len(value) != k:
-            raise ValueError(f"interpolate: `{name}` must be one value or {k} {_AXES[k + 2]}, got {tuple(value)}")
+            raise ValueError(
+                f"interpolate: `{name}` must be one value or {k} {_AXES[k + 2]}, got {tuple(value)}"
+            )
         return tuple(value)
     return (value,) * k
 
@@ -54,7 +56,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         raise ValueError("interpolate: antialias=True is not supported")
     if input.ndim != 4 and not (mode == "nearest" and input.ndim in (3, 5)):
         expected = "(N, C, H, W)" if mode == "bilinear" else "(N, C, L), (N, C, H, W) or (N, C, D, H, W)"
-        raise ValueError(f"interpolate: mode {mode!r} expects input of shape {expected}, got {tuple(input.shape)}")
+        raise ValueError(
+            f"interpolate: mode {mode!r} expects input of shape {expected}, got {tuple(input.shape)}"
+        )
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
     spatial = tuple(input.shape[2:])

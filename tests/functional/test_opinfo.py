@@ -253,7 +253,8 @@ def _check_sample(fn, op, sample, dtype) -> None:
         return
     rng = np.random.default_rng(0)
     ups = [rng.standard_normal(b.shape).astype(b.detach().numpy().dtype) for _, b in pairs]
-    grads = torch.autograd.grad([b for _, b in pairs], leaves_t, [torch.from_numpy(u) for u in ups], allow_unused=True)
+    grads = torch.autograd.grad([b for _, b in pairs], leaves_t, [torch.from_numpy(u) for u in ups],
+                                allow_unused=True)
     loss = sum((a * cnnlab.from_numpy(u)).sum() for (a, _), u in zip(pairs, ups))
     loss.backward()
     for i, (ours_leaf, g) in enumerate(zip(leaves_c, grads)):
@@ -290,6 +291,8 @@ def test_opinfo_samples(key):
                     _check_sample(fn, op, sample, dtype)
             except Exception as e:  # noqa: BLE001  (collected, reported together below)
                 lines = [ln for ln in str(e).strip().splitlines() if ln.strip()][:5]
-                failures.append(f"{dtype} {sample.summary()}"[:400] + f"\n    -> {type(e).__name__}: " + "\n       ".join(lines))
+                failures.append(f"{dtype} {sample.summary()}"[:400] + f"\n    -> {type(e).__name__}: "
+                                + "\n       ".join(lines))
     assert checked > 0, f"{key}: no sample was checked"
-    assert not failures, f"{key}: {len(failures)} of {checked} samples differ from torch:\n" + "\n".join(failures[:8])
+    assert not failures, (f"{key}: {len(failures)} of {checked} samples differ from torch:\n"
+                          + "\n".join(failures[:8]))
