@@ -12,7 +12,7 @@ import numpy as np
 from ._device import check_device
 from ._dtype import DEFAULT_FLOAT, to_numpy_dtype
 from ._tensor import Tensor, from_numpy
-from .random import default_generator
+from .random import default_generator, fill_normal, fill_uniform
 
 
 def _size(size, name: str = "size") -> tuple[int, ...]:
@@ -142,12 +142,12 @@ def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad=
 
 def randn_like(input: Tensor, dtype=None, device=None, requires_grad=False, generator=None, **kwargs) -> Tensor:
     dt = _float_dtype(_like(input, dtype, "randn_like"), "randn_like")
-    return _make(_rng(generator).standard_normal(input.shape).astype(dt), requires_grad, device, "randn_like")
+    return _make(fill_normal(_rng(generator), np.empty(input.shape, dt)), requires_grad, device, "randn_like")
 
 
 def rand_like(input: Tensor, dtype=None, device=None, requires_grad=False, generator=None, **kwargs) -> Tensor:
     dt = _float_dtype(_like(input, dtype, "rand_like"), "rand_like")
-    return _make(_rng(generator).random(input.shape).astype(dt), requires_grad, device, "rand_like")
+    return _make(fill_uniform(_rng(generator), np.empty(input.shape, dt)), requires_grad, device, "rand_like")
 
 
 def randint_like(input: Tensor, low=0, high=None, dtype=None, device=None, requires_grad=False,
@@ -163,7 +163,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
     shape = _shape(size, kwargs.pop("size", None), "randn")
     _no_extra(kwargs, "randn")
     dt = _float_dtype(dtype, "randn")
-    return _make(_rng(generator).standard_normal(shape).astype(dt), requires_grad, device, "randn")
+    return _make(fill_normal(_rng(generator), np.empty(shape, dt)), requires_grad, device, "randn")
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kwargs) -> Tensor:
@@ -171,7 +171,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
     shape = _shape(size, kwargs.pop("size", None), "rand")
     _no_extra(kwargs, "rand")
     dt = _float_dtype(dtype, "rand")
-    return _make(_rng(generator).random(shape).astype(dt), requires_grad, device, "rand")
+    return _make(fill_uniform(_rng(generator), np.empty(shape, dt)), requires_grad, device, "rand")
 
 
 def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -274,4 +274,5 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     if std < 0:
         raise ValueError(f"normal: std must be non-negative, got {std}")
     shape = _size((size,) if isinstance(size, (tuple, list)) else (size,), "normal")
-    return _make(rng.normal(mean, std, shape).astype(to_numpy_dtype(dtype)), requires_grad, device, "normal")
+    out = fill_normal(rng, np.empty(shape, _float_dtype(dtype, "normal")), mean, std)
+    return _make(out, requires_grad, device, "normal")

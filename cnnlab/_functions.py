@@ -19,7 +19,10 @@ def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
     """Concatenate tensors along an existing ``dim`` (``axis=`` is an alias, as in torch)."""
     dim = dim if axis is None else axis
     ts = _tensors(tensors, "cat")
-    return ix.Cat.apply(*ts, dim=dim % ts[0].ndim)
+    ndim = next((t.ndim for t in ts if t.shape != (0,)), ts[0].ndim)  # (0,) joins any shape
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"cat: dim {dim} is out of range for tensors with {ndim} dimensions")
+    return ix.Cat.apply(*ts, dim=dim % ndim)
 
 
 concat = concatenate = cat

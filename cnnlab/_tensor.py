@@ -469,15 +469,17 @@ class Tensor:
         return self._modify("relu_", lambda: np.maximum(self._data, 0), lambda old: old.relu())
 
     def normal_(self, mean=0.0, std=1.0):
-        from .random import default_generator
+        from .random import default_generator, fill_normal
 
-        noise = Tensor._wrap(default_generator().normal(mean, std, self.shape).astype(self.dtype))
+        noise = np.empty(self.shape, self._data.dtype)
+        noise = Tensor._wrap(fill_normal(default_generator(), noise, mean, std))
         return self._modify("normal_", lambda: noise._data, lambda old: _replaced(old, noise))
 
     def uniform_(self, a=0.0, b=1.0):
-        from .random import default_generator
+        from .random import default_generator, fill_uniform
 
-        noise = Tensor._wrap(default_generator().uniform(a, b, self.shape).astype(self.dtype))
+        noise = np.empty(self.shape, self._data.dtype)
+        noise = Tensor._wrap(fill_uniform(default_generator(), noise, a, b))
         return self._modify("uniform_", lambda: noise._data, lambda old: _replaced(old, noise))
 
     def _become(self, out: "Tensor", op: str) -> "Tensor":
@@ -559,8 +561,25 @@ class Tensor:
     def __abs__(self):
         return un.Abs.apply(self)
 
-    add, sub, mul, div, pow, matmul = __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__
+    mul, pow, matmul = __mul__, __pow__, __matmul__
     neg, abs = __neg__, __abs__
+
+    def add(self, other, *, alpha=1):
+        """``self + alpha * other``."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        """``self - alpha * other``."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    def div(self, other, *, rounding_mode=None):
+        """``self / other``; ``rounding_mode`` 'trunc' rounds toward zero, 'floor' down (both
+        have a zero gradient, as in torch)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        return ar.RoundedDiv.apply(self, other, rounding_mode=rounding_mode)
 
     def exp(self):
         return un.Exp.apply(self)
@@ -584,6 +603,11 @@ class Tensor:
         return trig.Cosh.apply(self)
 
     def clamp(self, min=None, max=None):
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            inf = np.inf if self.dtype.kind == "f" else np.iinfo(self._data.dtype).max
+            lo = min if min is not None else as_tensor_like(-inf, self)
+            hi = max if max is not None else as_tensor_like(inf, self)
+            return un.ClampTensor.apply(self, lo, hi)
         return un.Clamp.apply(self, min=min, max=max)
 
     clip = clamp
@@ -604,12 +628,14 @@ class Tensor:
         return act.Tanh.apply(self)
 
     @_numpy_names
-    def softmax(self, dim):
-        return act.Softmax.apply(self, dim=softmax_dim(dim, self.shape, "softmax"))
+    def softmax(self, dim, dtype=None):
+        x = self.to(dtype) if dtype is not None else self
+        return act.Softmax.apply(x, dim=softmax_dim(dim, x.shape, "softmax"))
 
     @_numpy_names
-    def log_softmax(self, dim):
-        return act.LogSoftmax.apply(self, dim=softmax_dim(dim, self.shape, "log_softmax"))
+    def log_softmax(self, dim, dtype=None):
+        x = self.to(dtype) if dtype is not None else self
+        return act.LogSoftmax.apply(x, dim=softmax_dim(dim, x.shape, "log_softmax"))
 
     # ------------------------------------------------------------ comparisons
     def _compare(self, other, fn):
@@ -719,6 +745,10 @@ class Tensor:
             return self.minimum(dim) if minimum else self.maximum(dim)
         if dim is None:
             return rd.AMax.apply(self, axes=rd.normalize_dims(None, self.ndim, name), minimum=minimum)
+        if self.ndim == 0:  # torch lets dim 0 (or -1) name the one element of a 0-d tensor
+            rd.normalize_dims(dim, 1, name)
+            values, indices = self.reshape(1)._extreme(0, False, minimum, name)
+            return (return_types.min if minimum else return_types.max)(values, indices)
         (axis,) = rd.normalize_dims(dim, self.ndim, name)
         values = rd.MaxAlongDim.apply(self, dim=axis, keepdim=keepdim, minimum=minimum)
         fn = np.argmin if minimum else np.argmax
@@ -743,12 +773,16 @@ class Tensor:
 
     @_numpy_names
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        if isinstance(dim, bool):  # torch.var(x, unbiased): the bool is the flag, not a dim
+            dim, unbiased = None, dim
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
         return rd.Var.apply(self, axes=rd.normalize_dims(dim, self.ndim, "var"), correction=correction, keepdim=keepdim)
 
     @_numpy_names
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     # ------------------------------------------------------------------ shape
@@ -777,6 +811,9 @@ class Tensor:
         return sh.Permute.apply(self, dims=dims)
 
     def transpose(self, dim0, dim1):
+        if self.ndim == 0:  # torch accepts dims 0 and -1 on a 0-d tensor
+            rd.normalize_dims((dim0, dim1), 1, "transpose")
+            return _named(sh.Permute.apply(self, dims=()), "TransposeBackward0")
         order = list(range(self.ndim))
         d0, d1 = dim0 % self.ndim, dim1 % self.ndim
         order[d0], order[d1] = order[d1], order[d0]
@@ -814,7 +851,9 @@ class Tensor:
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def expand(self, *shape):
-        shape = tuple(s if s != -1 else self.shape[i - (len(shape) - self.ndim)] for i, s in enumerate(_shape_arg(shape)))
+        shape = _shape_arg(shape)
+        lead = len(shape) - self.ndim  # new leading dims (where -1 is not allowed)
+        shape = tuple(s if s != -1 or i < lead else self.shape[i - lead] for i, s in enumerate(shape))
         return sh.Expand.apply(self, shape=shape)
 
     def expand_as(self, other):

@@ -12,8 +12,8 @@ def manual_seed(seed: int) -> np.random.Generator:
     """Seed every random draw made by cnnlab (init, dropout, shuffling, ``randn``...).
 
     Example:
-        >>> cnnlab.manual_seed(0); a = cnnlab.randn(3)
-        >>> cnnlab.manual_seed(0); b = cnnlab.randn(3)
+        >>> _ = cnnlab.manual_seed(0); a = cnnlab.randn(3)
+        >>> _ = cnnlab.manual_seed(0); b = cnnlab.randn(3)
         >>> bool((a == b).all())
         True
     """
@@ -29,6 +29,45 @@ def initial_seed() -> int:
 
 def default_generator() -> np.random.Generator:
     return _generator
+
+
+def fill_uniform(rng: np.random.Generator, out: np.ndarray, low: float = 0.0,
+                 high: float = 1.0) -> np.ndarray:
+    """Fill ``out`` with U[low, high) samples drawn in its own float dtype, in place.
+
+    float32 and float64 are drawn directly into ``out`` (a float32 sample takes 32 random bits
+    and no float64 temporary is made: building VGG-16 would otherwise hold a float64 copy of
+    its largest weight); other float dtypes are drawn in float32 and cast.
+    """
+    drawn = _draw(out, lambda a: rng.random(dtype=a.dtype, out=a))
+    if (low, high) != (0.0, 1.0):
+        drawn *= drawn.dtype.type(high - low)
+        drawn += drawn.dtype.type(low)
+    return _place(drawn, out)
+
+
+def fill_normal(rng: np.random.Generator, out: np.ndarray, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
+    """Fill ``out`` with N(mean, std²) samples drawn in its own float dtype, in place (see
+    ``fill_uniform``)."""
+    drawn = _draw(out, lambda a: rng.standard_normal(dtype=a.dtype, out=a))
+    if std != 1.0:
+        drawn *= drawn.dtype.type(std)
+    if mean != 0.0:
+        drawn += drawn.dtype.type(mean)
+    return _place(drawn, out)
+
+
+def _draw(out: np.ndarray, sample) -> np.ndarray:
+    direct = out.dtype in (np.float32, np.float64) and out.flags.c_contiguous
+    target = out if direct else np.empty(out.shape, np.float64 if out.dtype == np.float64 else np.float32)
+    sample(target)
+    return target
+
+
+def _place(drawn: np.ndarray, out: np.ndarray) -> np.ndarray:
+    if drawn is not out:
+        out[...] = drawn
+    return out
 
 
 def get_rng_state() -> dict:

@@ -91,7 +91,7 @@ class Softmax(Function):
     saves = ((-1, None),)
     def forward(self, x, dim=-1):
         require_float("softmax", x)
-        shifted = x - x.max(axis=dim, keepdims=True)  # stable for large logits
+        shifted = x - x.max(axis=dim, keepdims=True, initial=-np.inf)  # stable; initial: empty dims
         e = np.exp(shifted)
         out = e / e.sum(axis=dim, keepdims=True)
         self.save_for_backward(out)
@@ -107,7 +107,7 @@ class LogSoftmax(Function):
     saves = ((-1, None),)
     def forward(self, x, dim=-1):
         require_float("log_softmax", x)
-        shifted = x - x.max(axis=dim, keepdims=True)
+        shifted = x - x.max(axis=dim, keepdims=True, initial=-np.inf)
         out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         self.save_for_backward(out)
         self.dim = dim

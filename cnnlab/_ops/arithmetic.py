@@ -33,13 +33,13 @@ def check_broadcast(op: str, a: np.ndarray, b: np.ndarray) -> None:
 class _Binary(Function):
     op_name = "binary"
 
-    def forward(self, a, b):
+    def forward(self, a, b, **kwargs):
         check_broadcast(self.op_name, a, b)
         self.shapes = (a.shape, b.shape)
         if a.dtype != b.dtype:  # torch's promotion, not NumPy's (int64 + float32 is float32)
             dtype = result_type(a, b)
             a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
-        return self.compute(a, b)
+        return self.compute(a, b, **kwargs)
 
 
 class Add(_Binary):
@@ -94,6 +94,24 @@ class Div(_Binary):
         ga = unbroadcast(grad / b, a.shape) if self.needs_input_grad[0] else None
         gb = unbroadcast(-grad * a / (b * b), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
+
+
+class RoundedDiv(_Binary):
+    """``div(a, b, rounding_mode='trunc' | 'floor')``. The result is piecewise constant, so its
+    gradient is zero everywhere, as torch defines it."""
+    op_name = "div"
+    saves = ()
+
+    def compute(self, a, b, rounding_mode="trunc"):
+        self.rounding_mode = rounding_mode
+        if rounding_mode == "floor":
+            return np.floor_divide(a, b)  # Python's floor division, as torch
+        return np.trunc(a / b) if a.dtype.kind == "f" else (np.abs(a) // np.abs(b)) * np.sign(a) * np.sign(b)
+
+    def backward(self, grad):
+        sa, sb = self.shapes
+        return (np.zeros(sa, grad.dtype) if self.needs_input_grad[0] else None,
+                np.zeros(sb, grad.dtype) if self.needs_input_grad[1] else None)
 
 
 class Pow(_Binary):

@@ -59,23 +59,31 @@ class SetItem(Function):
 
 
 class Cat(Function):
+    """Concatenate along ``dim``. As torch (a rule it keeps for old code), a 1-D empty tensor
+    may join tensors of any shape: it is left out, and its gradient is empty."""
     saves = ()
     def forward(self, *arrays, dim=0):
-        first = arrays[0]
-        for i, a in enumerate(arrays[1:], 1):
+        self.kept = [i for i, a in enumerate(arrays) if a.shape != (0,)] or list(range(len(arrays)))
+        self.count, self.dtype = len(arrays), arrays[0].dtype
+        first = arrays[self.kept[0]]
+        for i in self.kept[1:]:
+            a = arrays[i]
             if a.ndim != first.ndim or any(
                 s != t for k, (s, t) in enumerate(zip(a.shape, first.shape)) if k != dim
             ):
                 raise ValueError(
-                    f"cat: tensor {i} has shape {tuple(a.shape)}, which does not match tensor 0's "
-                    f"shape {tuple(first.shape)} outside dim {dim}"
+                    f"cat: tensor {i} has shape {tuple(a.shape)}, which does not match tensor "
+                    f"{self.kept[0]}'s shape {tuple(first.shape)} outside dim {dim}"
                 )
-        self.splits = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        self.splits = np.cumsum([arrays[i].shape[dim] for i in self.kept])[:-1]
         self.dim = dim
-        return np.concatenate(arrays, axis=dim)
+        return np.concatenate([arrays[i] for i in self.kept], axis=dim)
 
     def backward(self, grad):
-        return tuple(np.split(grad, self.splits, axis=self.dim))
+        grads = [np.zeros((0,), grad.dtype)] * self.count
+        for i, g in zip(self.kept, np.split(grad, self.splits, axis=self.dim)):
+            grads[i] = g
+        return tuple(grads)
 
 
 class Stack(Function):

@@ -15,12 +15,16 @@ from ..autograd.function import Function
 
 
 class Resize2d(Function):
+    """``R · x · Cᵀ`` over the last two axes; a map given as None leaves its axis as it is
+    (a 1-D or 3-D resize is built from such passes in ``cnnlab/functional/resize.py``)."""
     def forward(self, a, rows=None, cols=None):
         self.rows, self.cols = rows, cols
-        return np.matmul(np.matmul(rows, a), cols.T)
+        out = a if rows is None else np.matmul(rows, a)
+        return out if cols is None else np.matmul(out, cols.T)
 
     def backward(self, grad):
-        return np.matmul(np.matmul(self.rows.T, grad), self.cols)
+        g = grad if self.rows is None else np.matmul(self.rows.T, grad)
+        return g if self.cols is None else np.matmul(g, self.cols)
 
 
 def nearest_matrix(in_size: int, out_size: int, scale, dtype) -> np.ndarray:

@@ -88,4 +88,5 @@ class Expand(Function):
     def backward(self, grad):
         from .arithmetic import unbroadcast
 
-        return np.ascontiguousarray(unbroadcast(grad, self.shape))
+        out = np.asarray(unbroadcast(grad, self.shape))
+        return out if out.flags.c_contiguous else out.copy()  # (ascontiguousarray makes 0-d 1-d)

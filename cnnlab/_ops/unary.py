@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._dtype import float_result
+from .._dtype import float_result, result_type
 from ..autograd.function import Function
 
 
@@ -81,6 +81,36 @@ class Clamp(Function):
     def backward(self, grad):
         (mask,) = self.saved
         return grad * mask
+
+
+class ClampTensor(Function):
+    """``clamp`` with tensor bounds: min(max(a, lo), hi), broadcast. The gradient rules are
+    torch's: ``a`` where lo <= a <= hi; ``lo`` where a < lo < hi; ``hi`` where a > hi or hi < lo."""
+    saves = ((0, None), (1, None), (2, None))
+
+    def forward(self, a, lo, hi):
+        from .arithmetic import check_broadcast
+
+        check_broadcast("clamp", a, lo)
+        check_broadcast("clamp", a, hi)
+        self.save_for_backward(a, lo, hi)
+        first = np.empty((0,) * max(a.ndim, lo.ndim), result_type(a, lo))  # torch's promotion of all three
+        out = np.minimum(np.maximum(a, lo), hi)
+        return out.astype(result_type(first, hi), copy=False)
+
+    def backward(self, grad):
+        from .arithmetic import unbroadcast
+
+        a, lo, hi = self.saved
+        zero = np.zeros((), dtype=grad.dtype)
+        ga = np.where((a >= lo) & (a <= hi), grad, zero) if self.needs_input_grad[0] else None
+        gl = np.where((a < lo) & (lo < hi), grad, zero) if self.needs_input_grad[1] else None
+        gh = np.where((a > hi) | (hi < lo), grad, zero) if self.needs_input_grad[2] else None
+        return (
+            None if ga is None else unbroadcast(ga, a.shape),
+            None if gl is None else unbroadcast(gl, lo.shape),
+            None if gh is None else unbroadcast(gh, hi.shape),
+        )
 
 
 class Cast(Function):

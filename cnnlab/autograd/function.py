@@ -5,9 +5,10 @@ An op subclasses ``Function`` and writes ``forward(self, *arrays, **kwargs)`` an
 only place where arrays are wrapped into Tensors and where the graph is recorded.
 
 Design note: a node of the graph is the ``Function`` instance itself (the "context").
-It keeps its parent Tensors and what ``save_for_backward`` stored. After a backward
-pass those references are dropped, so the arrays of a training step are freed before
-the next step and memory stays flat; a second backward through the same graph is then
+It keeps its parent Tensors and what ``save_for_backward`` stored. A backward pass drops
+those references op by op, right after each op's backward has run (as torch frees saved
+tensors), so what each layer saved is freed as soon as the pass has gone through it, and memory
+stays flat from step to step; a second backward through the same graph is then
 refused with a clear message (as in PyTorch) unless ``retain_graph=True`` was given.
 
 Layering: this module is the bottom of the engine and imports nothing of cnnlab above
@@ -283,7 +284,10 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         _accumulate(node, input_grads, grads)
-    if not retain_graph:
+        del g, input_grads
+        if not retain_graph:  # as torch: free what this op saved as soon as its backward ran
+            _release(node)
+    if not retain_graph:  # (and the nodes no gradient reached)
         for node in order:
             if isinstance(node, Function):
                 _release(node)

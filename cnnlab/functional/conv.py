@@ -37,7 +37,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         >>> x = cnnlab.randn(8, 1, 28, 28)
         >>> w = cnnlab.randn(16, 1, 5, 5)
         >>> F.conv2d(x, w).shape
-        (8, 16, 24, 24)
+        cnnlab.Size([8, 16, 24, 24])
     """
     op = "conv2d"
     if weight.ndim != 4:

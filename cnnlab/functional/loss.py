@@ -227,7 +227,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
 
     Example:
         >>> F.mse_loss(cnnlab.tensor([1.0, 2.0]), cnnlab.tensor([0.0, 0.0]))
-        tensor(2.5)
+        tensor(2.5000)
     """
     out = _pointwise_loss("mse_loss", input, target, size_average, reduce, reduction, weight, lambda d: d * d)
     return label(out, "MseLossBackward0", (input, target)) if weight is None else out
@@ -241,7 +241,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
 
     Example:
         >>> F.l1_loss(cnnlab.tensor([1.0, -2.0]), cnnlab.tensor([0.0, 0.0]))
-        tensor(1.5)
+        tensor(1.5000)
     """
     return _pointwise_loss("l1_loss", input, target, size_average, reduce, reduction, weight, abs)
 

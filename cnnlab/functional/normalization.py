@@ -101,9 +101,9 @@ def batch_norm(
         >>> rm, rv = cnnlab.zeros(16), cnnlab.ones(16)
         >>> y = F.batch_norm(x, rm, rv, training=True)
     """
-    if input.ndim < 2:
+    if input.ndim < 2 and input.shape != (0,):  # torch reads an empty 1-D input as 0 channels
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {tuple(input.shape)}")
-    channels = input.shape[1]
+    channels = input.shape[1] if input.ndim >= 2 else 0
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (channels,):
             raise ValueError(
@@ -118,7 +118,7 @@ def batch_norm(
                 f"`{name}` is {torch_name(t.dtype)} ({t.dtype}); all inputs must share one dtype"
             )
     if input.numel() == 0:  # as torch: an empty batch gives an empty output, statistics unchanged
-        shape = (1, channels) + (1,) * (input.ndim - 2)
+        shape = (1, channels) + (1,) * (input.ndim - 2) if input.ndim >= 2 else (0,)
         out = input * (1.0 if weight is None else weight.reshape(shape))
         return out if bias is None else out + bias.reshape(shape)
     if training and input.numel() // max(channels, 1) == 1:

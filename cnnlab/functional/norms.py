@@ -11,6 +11,8 @@ compute the same thing:
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._tensor import Tensor
 from ..autograd.graph import label
 
@@ -39,7 +41,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     n, c = input.shape[0], input.shape[1]
     if num_groups <= 0 or c % num_groups:
         raise ValueError(f"group_norm: num_groups={num_groups} must divide the {c} channels of input {tuple(input.shape)}")
-    grouped = input.reshape(n, num_groups, -1)
+    per_group = (c // num_groups) * int(np.prod(input.shape[2:], dtype=np.int64))
+    grouped = input.reshape(n, num_groups, per_group)  # (not -1: an empty batch leaves it open)
     out = _normalize(grouped, (2,), eps).reshape(input.shape)
     affine = (1, c) + (1,) * (input.ndim - 2)
     if weight is not None:

@@ -43,7 +43,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
 
     Example:
         >>> F.max_pool2d(cnnlab.randn(8, 16, 24, 24), 2).shape
-        (8, 16, 12, 12)
+        cnnlab.Size([8, 16, 12, 12])
     """
     kernel, stride, pad, dilation = pool_args(
         "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, int_dtypes=INT_DTYPES
@@ -76,13 +76,13 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
 
     Example:
         >>> F.avg_pool2d(cnnlab.randn(8, 16, 24, 24), 2).shape
-        (8, 16, 12, 12)
+        cnnlab.Size([8, 16, 12, 12])
     """
     kernel, stride, pad, _ = pool_args(
         "avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode, int_dtypes=("int64",)
     )
-    if divisor_override is not None and divisor_override <= 0:
-        raise ValueError(f"avg_pool2d: `divisor_override` must be positive, got {divisor_override!r}")
+    if divisor_override is not None and divisor_override == 0:  # negative is allowed, as in torch
+        raise ValueError(f"avg_pool2d: `divisor_override` must not be zero, got {divisor_override!r}")
     if input.dtype == np.int64:  # torch: integer sum, divided with C's truncation
         mean = avg_pool2d(input.double(), kernel, stride, pad, ceil_mode, count_include_pad, divisor_override)
         return from_numpy(np.trunc(mean.detach().numpy()).astype(np.int64))
@@ -103,7 +103,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 
     Example:
         >>> F.adaptive_avg_pool2d(cnnlab.randn(2, 8, 7, 9), (2, 3)).shape
-        (2, 8, 2, 3)
+        cnnlab.Size([2, 8, 2, 3])
     """
     size = adaptive_size("adaptive_avg_pool2d", input, output_size)
     return _batched(input, lambda x: AdaptiveAvgPool2dOp.apply(x, out_size=size))
@@ -122,7 +122,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
 
     Example:
         >>> F.adaptive_max_pool2d(cnnlab.randn(2, 8, 7, 9), 3).shape
-        (2, 8, 3, 3)
+        cnnlab.Size([2, 8, 3, 3])
     """
     size = adaptive_size("adaptive_max_pool2d", input, output_size)
 

@@ -33,7 +33,7 @@ class CifarCNN(nn.Module):
 
     Example:
         >>> CifarCNN()(cnnlab.randn(2, 3, 32, 32)).shape
-        (2, 10)
+        cnnlab.Size([2, 10])
     """
 
     def __init__(self, num_classes: int = 10, width: int = 32, dropout: float = 0.1, in_channels: int = 3):

@@ -28,7 +28,7 @@ class LeNet5(nn.Module):
 
     Example:
         >>> LeNet5()(cnnlab.randn(2, 1, 28, 28)).shape
-        (2, 10)
+        cnnlab.Size([2, 10])
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, activation: str = "tanh",

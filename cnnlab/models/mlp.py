@@ -33,7 +33,7 @@ class MLP(nn.Sequential):
     Example:
         >>> net = MLP([4, 25, 15, 3])
         >>> net(cnnlab.randn(2, 4)).shape
-        (2, 3)
+        cnnlab.Size([2, 3])
     """
 
     def __init__(self, sizes=(784, 128, 64, 10), activation: str = "relu", dropout: float = 0.0):

@@ -26,7 +26,7 @@ class MNISTCNN(nn.Module):
     Example:
         >>> net = MNISTCNN()
         >>> net(cnnlab.randn(2, 1, 28, 28)).shape
-        (2, 10)
+        cnnlab.Size([2, 10])
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, dropout: float = 0.5):

@@ -24,7 +24,7 @@ class TinyVGG(nn.Module):
 
     Example:
         >>> TinyVGG()(cnnlab.randn(1, 3, 64, 64)).shape
-        (1, 10)
+        cnnlab.Size([1, 10])
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 3, hidden: int = 10):

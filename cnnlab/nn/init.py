@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
-from ..random import default_generator
+from ..random import default_generator, fill_normal, fill_uniform
 
 _GAINS = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 0.75}
 _CONV = {"conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"}
@@ -50,15 +50,20 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    return _fill(tensor, default_generator().uniform(a, b, tensor.shape))
+    """U[a, b), drawn in the tensor's dtype straight into its memory (no float64 copy)."""
+    fill_uniform(default_generator(), tensor.detach().numpy(), a, b)
+    return tensor
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    return _fill(tensor, default_generator().normal(mean, std, tensor.shape))
+    """N(mean, std²), drawn in the tensor's dtype straight into its memory."""
+    fill_normal(default_generator(), tensor.detach().numpy(), mean, std)
+    return tensor
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    return _fill(tensor, np.full(tensor.shape, val))
+    tensor.detach().numpy()[...] = val
+    return tensor
 
 
 def zeros_(tensor: Tensor) -> Tensor:

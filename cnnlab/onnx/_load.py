@@ -257,7 +257,7 @@ def load(path: str | os.PathLike) -> GraphModule:
     Example:
         >>> net = cnnlab.onnx.load("mnist-cnn.onnx")
         >>> net(cnnlab.zeros(2, 1, 28, 28)).shape
-        (2, 10)
+        cnnlab.Size([2, 10])
     """
     onnx = require_onnx("cnnlab.onnx.load")
     p = Path(path)

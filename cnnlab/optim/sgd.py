@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import from_numpy
-from .optimizer import Optimizer, _check
+from .optimizer import Optimizer, _check, add_scaled
 
 
 class SGD(Optimizer):
@@ -62,6 +62,6 @@ class SGD(Optimizer):
             else:
                 buf = buf.numpy()
                 buf *= momentum
-                buf += (1.0 - float(group["dampening"])) * grad
+                add_scaled(buf, grad, 1.0 - float(group["dampening"]))
             grad = grad + momentum * buf if group["nesterov"] else buf
-        param -= lr * grad
+        add_scaled(param, grad, -lr)  # param -= lr * grad, without a param-sized temporary

@@ -21,7 +21,7 @@ class ToTensor:
 
     Example:
         >>> ToTensor()(np.full((28, 28), 255, np.uint8)).shape
-        (1, 28, 28)
+        cnnlab.Size([1, 28, 28])
     """
 
     def __call__(self, pic) -> Tensor:

@@ -50,3 +50,19 @@ def test_interpolate_float64_and_errors():
         nn.functional.interpolate(t)
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
         nn.functional.interpolate(cnnlab.zeros(4, 4), size=2)
+    with pytest.raises(ValueError, match=r"'bilinear' expects input of shape \(N, C, H, W\)"):
+        nn.functional.interpolate(cnnlab.zeros(1, 2, 4), size=2, mode="bilinear")
+    with pytest.raises(ValueError, match=r"one value or 3 \(D, H, W\)"):
+        nn.functional.interpolate(cnnlab.zeros(1, 1, 2, 3, 4), size=(4, 6))
+
+
+@pytest.mark.parametrize("shape, kwargs", [
+    ((2, 3, 5), dict(size=8)), ((2, 3, 7), dict(scale_factor=0.6)), ((1, 2, 3, 4, 5), dict(size=(5, 3, 7))),
+    ((1, 2, 3, 3, 4), dict(scale_factor=(2, 1.5, 0.5))),
+])
+def test_nearest_resizes_signals_and_volumes(shape, kwargs):
+    """mode='nearest' on (N, C, L) and (N, C, D, H, W), as torch's 1-D and 3-D nearest."""
+    ours = lambda t: nn.functional.interpolate(t, mode="nearest", **kwargs)  # noqa: E731
+    theirs = lambda t: torch.nn.functional.interpolate(t, mode="nearest", **kwargs)  # noqa: E731
+    check_against_torch(ours, theirs, rand(*shape))
+    gradcheck(ours, rand(*shape))

@@ -184,6 +184,58 @@ def test_pad_modes(mode, pad):
     gradcheck(ours, rand(*x.shape[:-2], 4, 5)[:1])
 
 
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("pad", [(-1, 2), (2, -3), (-1, -2, 1, 1), (3, -1, -2, 0), (-2, 3, 0, -3)])
+def test_pad_negative_widths_crop(mode, pad):
+    """A negative width crops that side; circular crops first, then wraps what is left."""
+    x = rand(2, 3, 5) if len(pad) == 2 else rand(2, 3, 4, 5)
+    ours = lambda a: cnnlab.functional.pad(a, pad, mode=mode)  # noqa: E731
+    theirs = lambda a: torch.nn.functional.pad(a, pad, mode=mode)  # noqa: E731
+    check_against_torch(ours, theirs, x)
+    gradcheck(ours, x[:1])
+
+
+@pytest.mark.parametrize("mode, pad, size", [
+    ("constant", (-4, -4), 7), ("replicate", (-4, -3), 7), ("reflect", (7, -1), 7),
+    ("circular", (-3, 5), 7), ("circular", (-4, -4), 7),
+])
+def test_pad_refuses_what_torch_refuses(mode, pad, size):
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.pad(torch.zeros(1, 1, size), pad, mode=mode)
+    with pytest.raises(ValueError, match="pad: .*padding"):
+        cnnlab.functional.pad(cnnlab.zeros(1, 1, size), pad, mode=mode)
+
+
+@pytest.mark.parametrize("bounds", ["both", "min", "max", "crossed"])
+def test_clamp_with_tensor_bounds(bounds):
+    """Tensor bounds broadcast; gradients follow torch's rules for the input and both bounds."""
+    x, lo, hi = rand(3, 4), rand(4, seed=1) - 0.5, rand(3, 1, seed=2) + 0.5
+    if bounds == "crossed":  # min above max: the result is max
+        lo, hi = hi.T[0, :1] + 1.0, hi
+    pick = {"both": (True, True), "min": (True, False), "max": (False, True), "crossed": (True, True)}[bounds]
+
+    def call(lib):
+        def fn(a, b, c):
+            return lib.clamp(a, min=b if pick[0] else None, max=c if pick[1] else None)
+        return fn
+
+    check_against_torch(call(cnnlab), call(torch), x, lo, hi)
+    gradcheck(call(cnnlab), x, lo, hi)
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_div_rounding_modes(mode):
+    a, b = rand(3, 4) * 5, rand(4, seed=1) + 0.3 * np.sign(rand(4, seed=1))
+    div = lambda x, y: x.div(y, rounding_mode=mode)  # noqa: E731  (the same call in both libraries)
+    check_against_torch(div, div, a, b)
+    gradcheck(div, a, b)  # piecewise constant: zero gradient
+
+
+def test_add_sub_alpha():
+    check_against_torch(lambda x, y: x.add(y, alpha=2.5).sub(y, alpha=-0.5),
+                        lambda x, y: x.add(y, alpha=2.5).sub(y, alpha=-0.5), rand(3, 4), rand(4, seed=1))
+
+
 def test_pad_constant_value():
     check_against_torch(lambda a: cnnlab.functional.pad(a, (1, 1), value=2.5), lambda a: torch.nn.functional.pad(a, (1, 1), value=2.5), rand(3, 4))
 

@@ -349,3 +349,15 @@ def test_linear_model_trained_with_sgd_momentum_reduces_its_loss():
         losses.append(float(loss))
     assert losses[-1] < 0.01 * losses[0], losses
     assert model.weight.dtype == np.float32
+
+
+def test_add_scaled_matches_the_one_line_update_without_a_full_temporary():
+    """Blocks of a small scratch buffer give exactly ``target += alpha * source``."""
+    from cnnlab.optim import optimizer
+
+    rng = np.random.default_rng(0)
+    for size in (10, optimizer.CHUNK + 7, 3 * optimizer.CHUNK):
+        target, source = rng.standard_normal((2, size), dtype=np.float32)
+        expected = target - 0.01 * source
+        optimizer.add_scaled(target, source, -0.01)
+        np.testing.assert_array_equal(target, expected)

@@ -51,7 +51,7 @@ class Conv2d(Module):
     Example:
         >>> conv = nn.Conv2d(1, 16, kernel_size=5)
         >>> conv(cnnlab.randn(8, 1, 28, 28)).shape
-        (8, 16, 24, 24)
+        cnnlab.Size([8, 16, 24, 24])
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,

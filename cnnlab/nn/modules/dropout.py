@@ -51,7 +51,7 @@ class Dropout2d(_DropoutNd):
 
     Example:
         >>> nn.Dropout2d(p=0.2)(cnnlab.randn(8, 16, 12, 12)).shape
-        (8, 16, 12, 12)
+        cnnlab.Size([8, 16, 12, 12])
     """
 
     def forward(self, input):

@@ -75,7 +75,7 @@ class LazyLinear(_LazyModule):
     Example:
         >>> fc = nn.LazyLinear(10)
         >>> fc(cnnlab.randn(8, 84)).shape, fc
-        ((8, 10), Linear(in_features=84, out_features=10, bias=True))
+        (cnnlab.Size([8, 10]), Linear(in_features=84, out_features=10, bias=True))
     """
 
     cls_to_become = Linear
@@ -109,7 +109,7 @@ class LazyConv2d(_LazyModule):
     Example:
         >>> conv = nn.LazyConv2d(6, kernel_size=5, padding=2)
         >>> conv(cnnlab.randn(1, 1, 28, 28)).shape
-        (1, 6, 28, 28)
+        cnnlab.Size([1, 6, 28, 28])
     """
 
     cls_to_become = Conv2d
@@ -182,7 +182,7 @@ class LazyBatchNorm2d(_LazyBatchNorm):
     Example:
         >>> bn = nn.LazyBatchNorm2d()
         >>> bn(cnnlab.randn(8, 16, 12, 12)).shape, bn.num_features
-        ((8, 16, 12, 12), 16)
+        (cnnlab.Size([8, 16, 12, 12]), 16)
     """
 
     cls_to_become = BatchNorm2d

@@ -29,7 +29,7 @@ class Linear(Module):
     Example:
         >>> fc = nn.Linear(384, 64)
         >>> fc(cnnlab.randn(8, 384)).shape
-        (8, 64)
+        cnnlab.Size([8, 64])
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):

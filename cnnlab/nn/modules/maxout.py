@@ -37,7 +37,7 @@ class Maxout(Module):
     Example:
         >>> m = nn.Maxout(784, 128, pieces=2)
         >>> m(cnnlab.randn(64, 784)).shape
-        (64, 128)
+        cnnlab.Size([64, 128])
     """
 
     def __init__(self, in_features: int, out_features: int, pieces: int = 2, bias: bool = True, dtype=None):

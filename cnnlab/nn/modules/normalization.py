@@ -152,7 +152,7 @@ class BatchNorm1d(_BatchNorm):
     Example:
         >>> bn = nn.BatchNorm1d(64)
         >>> bn(cnnlab.randn(32, 64)).shape
-        (32, 64)
+        cnnlab.Size([32, 64])
     """
 
     _expected_dims = (2, 3)
@@ -171,7 +171,7 @@ class BatchNorm2d(_BatchNorm):
     Example:
         >>> bn = nn.BatchNorm2d(16)
         >>> bn(cnnlab.randn(8, 16, 12, 12)).shape
-        (8, 16, 12, 12)
+        cnnlab.Size([8, 16, 12, 12])
     """
 
     _expected_dims = (4,)

@@ -29,7 +29,7 @@ class MaxPool2d(Module):
 
     Example:
         >>> nn.MaxPool2d(2)(cnnlab.randn(8, 16, 24, 24)).shape
-        (8, 16, 12, 12)
+        cnnlab.Size([8, 16, 12, 12])
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False, ceil_mode: bool = False):
@@ -68,7 +68,7 @@ class AvgPool2d(Module):
 
     Example:
         >>> nn.AvgPool2d(2)(cnnlab.randn(8, 16, 24, 24)).shape
-        (8, 16, 12, 12)
+        cnnlab.Size([8, 16, 12, 12])
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -103,7 +103,7 @@ class AdaptiveAvgPool2d(Module):
 
     Example:
         >>> nn.AdaptiveAvgPool2d((6, 6))(cnnlab.randn(2, 256, 13, 13)).shape
-        (2, 256, 6, 6)
+        cnnlab.Size([2, 256, 6, 6])
     """
 
     def __init__(self, output_size):
@@ -131,7 +131,7 @@ class AdaptiveMaxPool2d(Module):
 
     Example:
         >>> nn.AdaptiveMaxPool2d(1)(cnnlab.randn(2, 64, 7, 7)).shape
-        (2, 64, 1, 1)
+        cnnlab.Size([2, 64, 1, 1])
     """
 
     def __init__(self, output_size, return_indices: bool = False):
