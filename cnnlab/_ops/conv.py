@@ -12,6 +12,7 @@ without a transpose copy.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .._args import window_output_size
 from ..autograd.function import Function
@@ -21,6 +22,29 @@ def _windows(i, j, dil, stride, out_hw):
     """The (rows, cols) slices that kernel offset (i, j) reads for every output position."""
     (dh, dw), (sh, sw), (ho, wo) = dil, stride, out_hw
     return slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+
+
+def _im2col(xt, cols, dilation, stride):
+    """Fill ``cols`` (C, kH, kW, Ho, Wo, N) with the windows of ``xt`` (C, H, W, N).
+
+    Small inputs (batch 1) take one strided copy of a sliding-window view: one C loop instead
+    of kH·kW Python-level slice copies. Large ones take the per-offset copies, which measured
+    up to 20% faster there (docs/design/performance.md).
+    """
+    _, kh, kw, ho, wo, _ = cols.shape
+    if cols.size <= _ONE_COPY_MAX:
+        (dh, dw), (sh, sw) = dilation, stride
+        win = sliding_window_view(xt, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(1, 2))
+        win = win[:, ::sh, ::sw][:, :ho, :wo, :, ::dh, ::dw]
+        np.copyto(cols, win.transpose(0, 4, 5, 1, 2, 3))
+        return
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = _windows(i, j, dilation, stride, (ho, wo))
+            cols[:, i, j] = xt[:, rows, columns]
+
+
+_ONE_COPY_MAX = 1 << 16
 
 
 class Conv2dOp(Function):
@@ -39,10 +63,7 @@ class Conv2dOp(Function):
             padded[:, top : top + h, left : left + wd] = xt
             xt = padded
         cols = np.empty((c, kh, kw, ho, wo, n), dtype=x.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                rows, columns = _windows(i, j, dilation, stride, (ho, wo))
-                cols[:, i, j] = xt[:, rows, columns]
+        _im2col(xt, cols, dilation, stride)
         cols = cols.reshape(groups, cg * kh * kw, ho * wo * n)
         out = np.matmul(w.reshape(groups, f // groups, cg * kh * kw), cols).reshape(f, ho * wo * n)
         if bias:
