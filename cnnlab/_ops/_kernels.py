@@ -82,7 +82,7 @@ def max_pool_forward(xp, kernel, stride, dilation, out_hw, with_argmax: bool):
     kernel runs ~3× faster than with scalar inner loops over strided rows."""
     mod = _load()
     n = xp.shape[0]
-    batch_last = n > 1
+    batch_last = n > 1  # always so from MaxPool2dOp; a batch of one has no batch to run over
     x4 = canonical(xp, batch_last)
     shape = (x4.shape[0], out_hw[0], out_hw[1], x4.shape[3])
     out = np.empty(shape, dtype=xp.dtype)

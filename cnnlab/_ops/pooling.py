@@ -92,12 +92,13 @@ def _phase_slot(o, kernel, stride, dilation, out_hw):
 
 def _compiled(kernel, stride, x) -> bool:
     """Whether max pooling takes the compiled kernel (cnnlab/_ops/_kernels.py), when numba is
-    there and not switched off: for batch-last input (after a conv) and for overlapping
-    windows. Non-overlapping windows on NCHW input stay on the NumPy path, which measured
-    faster there (docs/design/performance.md)."""
-    if x.ndim != 4 or x.size == 0 or not _kernels.enabled():
+    there and not switched off: for a batch (N > 1) in batch-last layout (after a conv), or
+    with overlapping windows. Non-overlapping windows on NCHW input stay on the NumPy path,
+    which measured as fast there; so does a single image, which keeps numba's import (about
+    0.2 s) out of ``cnnlab predict`` (docs/design/performance.md)."""
+    if x.ndim != 4 or x.shape[0] < 2 or x.size == 0:
         return False
-    return _phase_split(kernel, stride) or _kernels.is_batch_last(x)
+    return (_phase_split(kernel, stride) or _kernels.is_batch_last(x)) and _kernels.enabled()
 
 
 class MaxPool2dOp(Function):

@@ -104,3 +104,19 @@ def test_switch_off_by_environment_and_numba_is_not_imported_with_cnnlab():
     env.pop("CNNLAB_KERNELS")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("layout, kw, used", [
+    ("batch-last", dict(kernel_size=2, stride=2), True),  # after a conv
+    ("nchw", dict(kernel_size=3, stride=2), True),  # overlapping (AlexNet)
+    ("nchw", dict(kernel_size=2, stride=2), False),  # NumPy is as fast there
+])
+def test_which_inputs_take_the_kernel(monkeypatch, layout, kw, used):
+    calls = []
+    real = _kernels.max_pool_forward
+    monkeypatch.setattr(_kernels, "max_pool_forward", lambda *a, **k: calls.append(1) or real(*a, **k))
+    _run(_input((3, 4, 10, 10), layout, False, np.float32, seed=0), None, True, **kw)
+    assert bool(calls) == used
+    calls.clear()
+    _run(_input((1, 4, 10, 10), layout, False, np.float32, seed=0), None, True, **kw)
+    assert not calls  # a single image (cnnlab predict) never imports numba
