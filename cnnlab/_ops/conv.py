@@ -45,6 +45,10 @@ def _im2col(xt, cols, dilation, stride):
 
 
 _ONE_COPY_MAX = 1 << 16
+# Column matrices up to this size are kept from forward to backward (the weight gradient
+# needs them); larger ones (AlexNet at 224², CIFAR at large batches) are rebuilt from the
+# input, which the graph keeps anyway: memory over a little time (docs/design/performance.md).
+KEEP_COLUMNS_MAX = 32 << 20
 
 
 class Conv2dOp(Function):
@@ -57,20 +61,29 @@ class Conv2dOp(Function):
         top, bottom, left, right = pads
         ho = window_output_size(h, kh, stride[0], top, dilation[0], pad_after=bottom)
         wo = window_output_size(wd, kw, stride[1], left, dilation[1], pad_after=right)
+        self.geometry = (x.shape, (ho, wo), stride, pads, dilation, groups)
+        cols = self._columns(x, kh, kw)
+        out = np.matmul(w.reshape(groups, f // groups, cg * kh * kw), cols).reshape(f, ho * wo * n)
+        if bias:
+            out += bias[0][:, None]
+        if not self.needs_input_grad[1]:
+            cols = None
+        elif cols.nbytes > KEEP_COLUMNS_MAX:  # too large to keep: backward rebuilds it from x
+            cols = x
+        self.save_for_backward(cols, w)
+        return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2)
+
+    def _columns(self, x, kh, kw):
+        """The K-major column matrix (groups, C/groups·kH·kW, Ho·Wo·N) of input ``x``."""
+        (n, c, h, wd), (ho, wo), stride, (top, bottom, left, right), dilation, groups = self.geometry
         xt = x.transpose(1, 2, 3, 0)  # (C, H, W, N): free when x came from a previous conv
-        if any(pads) or not xt.flags.c_contiguous:
+        if any((top, bottom, left, right)) or not xt.flags.c_contiguous:
             padded = np.zeros((c, h + top + bottom, wd + left + right, n), dtype=x.dtype)
             padded[:, top : top + h, left : left + wd] = xt
             xt = padded
         cols = np.empty((c, kh, kw, ho, wo, n), dtype=x.dtype)
         _im2col(xt, cols, dilation, stride)
-        cols = cols.reshape(groups, cg * kh * kw, ho * wo * n)
-        out = np.matmul(w.reshape(groups, f // groups, cg * kh * kw), cols).reshape(f, ho * wo * n)
-        if bias:
-            out += bias[0][:, None]
-        self.geometry = (x.shape, (ho, wo), stride, pads, dilation, groups)
-        self.save_for_backward(cols if self.needs_input_grad[1] else None, w)
-        return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2)
+        return cols.reshape(groups, c // groups * kh * kw, ho * wo * n)
 
     def backward(self, grad):
         cols, w = self.saved
@@ -79,17 +92,27 @@ class Conv2dOp(Function):
         g = np.ascontiguousarray(grad.transpose(1, 2, 3, 0)).reshape(groups, f // groups, ho * wo * n)
         grad_x = grad_w = grad_b = None
         if self.needs_input_grad[1]:
+            if cols.ndim == 4:  # the input was kept instead of its columns
+                cols = self._columns(cols, kh, kw)
             grad_w = self._weight_grad(cols, g, ho, wo * n).reshape(w.shape)
+        cols = None  # a rebuilt column matrix goes before the input gradient's buffers come
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
             grad_b = g.reshape(f, -1).sum(axis=1)
         if self.needs_input_grad[0]:
-            wg = w.reshape(groups, f // groups, cg * kh * kw)
-            gcols = np.matmul(wg.transpose(0, 2, 1), g).reshape(c, kh, kw, ho, wo, n)
             gpad = np.zeros((c, h + top + bottom, wd + left + right, n), dtype=grad.dtype)
+            whole = c * kh * kw * ho * wo * n * grad.itemsize <= KEEP_COLUMNS_MAX
+            wg = w.reshape(groups, f // groups, cg * kh * kw)
+            if whole:  # one GEMM for every kernel offset
+                gcols = np.matmul(wg.transpose(0, 2, 1), g).reshape(c, kh, kw, ho, wo, n)
             for i in range(kh):
                 for j in range(kw):
+                    if whole:
+                        part = gcols[:, i, j]
+                    else:  # one GEMM per offset: no (C·kH·kW, Ho·Wo·N) buffer at all
+                        wij = w[:, :, i, j].reshape(groups, f // groups, cg).transpose(0, 2, 1)
+                        part = np.matmul(wij, g).reshape(c, ho, wo, n)
                     rows, columns = _windows(i, j, dilation, stride, (ho, wo))
-                    gpad[:, rows, columns] += gcols[:, i, j]
+                    gpad[:, rows, columns] += part
             grad_x = gpad[:, top : top + h, left : left + wd].transpose(3, 0, 1, 2)
         return (grad_x, grad_w) if len(self.needs_input_grad) == 2 else (grad_x, grad_w, grad_b)
 

@@ -299,6 +299,8 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         _accumulate(node, input_grads, grads)
+        if not retain_graph:  # free what this node saved now, not after the whole pass
+            _release(node)
     if not retain_graph:
         for node in order:
             if isinstance(node, Function):
