@@ -83,6 +83,9 @@ def main() -> None:
         run("show-features", str(ck["mnist-cnn"]), "test:0", "--out", o("features.png"))
         run("shift-test", str(ck["mnist-mlp"]), "test:0", "--compare", str(ck["mnist-cnn"]),
             "--out", o("shift-test.png"))
+        run("train", "mnist-cnn", "--data", "fashion-mnist", "--epochs", "5", "--limit-train", "6000",
+            "--limit-test", "1000", "--lr", "0.05", "--no-progress", "--out", str(Path(tmp) / "fm5"))
+        run("show-filters", str(Path(tmp) / "fm5"), "--over-training", "--out", o("filters-over-training.gif"))
     print(f"gallery written to {out}")
 
 

@@ -34,7 +34,7 @@ LAYERS = (
     ("nn", ("cnnlab.nn",)),
 )
 LEAVES = ("cnnlab._args", "cnnlab._dtype", "cnnlab.random", "cnnlab._device", "cnnlab._size", "cnnlab._printing",
-          "cnnlab.return_types")
+          "cnnlab.return_types", "cnnlab._html")
 PRIVATE_OK = ("cnnlab._tensor", "cnnlab._ops", "cnnlab.autograd")  # may use _data / _wrap
 PRIVATE_NAMES = ("_data", "_wrap")
 

@@ -9,34 +9,21 @@ each module's mode, each parameter's ``requires_grad`` and ``.grad`` exactly as 
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import numpy as np
 
 from .._tensor import Tensor, from_numpy
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..inspect.trace import evaluating
 
 # rows of (perturbed or scaled) inputs sent through the model at once: the per-row work is
 # independent in eval mode, so the chunking changes memory, never the numbers
 ROWS_PER_PASS = 256
 
 
-@contextmanager
 def frozen(model):
-    """Run ``model`` in eval mode with no parameter gradient; restore everything afterwards."""
-    modes = [(m, m.training) for m in model.modules()]
-    params = [(p, p.requires_grad, p.grad) for p in model.parameters()]
-    model.eval()
-    for p, _, _ in params:
-        p.requires_grad = False
-    try:
-        yield model
-    finally:
-        for m, training in modes:
-            m.training = training
-        for p, requires_grad, grad in params:
-            p.requires_grad = requires_grad
-            p.grad = grad
+    """Run ``model`` in eval mode with no parameter gradient; restore everything afterwards
+    (``cnnlab.inspect``'s context, with the parameters frozen)."""
+    return evaluating(model, freeze_parameters=True)
 
 
 def as_batch(x, name: str = "x") -> np.ndarray:

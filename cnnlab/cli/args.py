@@ -47,7 +47,8 @@ def int_range(low: int, high: int = HUGE):
     def check(text: str) -> int:
         value = _int(text, expected)
         if not low <= value <= high:
-            _fail(expected, text)
+            # Past the open-ended bound, name the bound: "expected an integer >= 1" would mislead.
+            _fail(expected if value < low else f"an integer from {low} to {high}", text)
         return value
 
     check.__name__ = f"int_range({low}, {high})"

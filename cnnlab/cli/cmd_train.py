@@ -22,7 +22,8 @@ def register(subparsers) -> None:
         "train", help="train a model on a dataset (checkpoint, metrics, plots in a run directory)",
         description="Train MODEL on DATASET. The run directory (default runs/<model>-<dataset>-<time>) "
                     "gets checkpoint.safetensors, metrics.jsonl, loss/accuracy/confusion plots, "
-                    "summary.txt and run.json; runs/latest names the newest run.")
+                    "summary.txt, run.json and filters.npz (the first conv layer after every epoch, for "
+                    "`show-filters --over-training`); runs/latest names the newest run.")
     p.add_argument("model", metavar="MODEL", help="registry name, e.g. mnist-cnn (list: `cnnlab summary --list`)")
     p.add_argument("--data", required=True, metavar="DATASET", help="dataset name, e.g. fashion-mnist")
     p.add_argument("--epochs", type=positive_int, help="epochs (default 1; with --resume: the new total)")

@@ -9,6 +9,7 @@ it is still one line, exit 1, and says to rerun with ``--debug`` for the traceba
 from __future__ import annotations
 
 import errno
+import os
 import re
 
 
@@ -47,6 +48,18 @@ def _where(exc: OSError, args) -> str:
     return ""
 
 
+def _is_output(filename, args) -> bool:
+    """Whether ``filename`` is the command's output (``--out``/``--gif``) or lies inside it."""
+    target = os.path.abspath(str(filename))
+    for flag in _OUTPUT_FLAGS:
+        value = getattr(args, flag, None)
+        if isinstance(value, str) and value:
+            out = os.path.abspath(os.path.expanduser(value))
+            if target == out or target.startswith(out + os.sep):
+                return True
+    return False
+
+
 def _os_error(exc: OSError, args) -> tuple[int, str]:
     where = _where(exc, args)
     reason = exc.strerror or str(exc)
@@ -59,7 +72,11 @@ def _os_error(exc: OSError, args) -> tuple[int, str]:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return 1, f"cannot access{where}: permission denied"
     if isinstance(exc, (FileNotFoundError, NotADirectoryError, IsADirectoryError)):
-        return 2, one_line(str(exc))  # a missing or misplaced input: the message names it
+        if exc.filename and _is_output(exc.filename, args):  # an --out the OS would not create
+            return 1, f"cannot write {str(exc.filename)!r}: {reason[:1].lower()}{reason[1:]}"
+        if exc.filename and exc.strerror:  # a missing or misplaced input: name it, no "[Errno N]"
+            return 2, f"{exc.strerror[:1].lower()}{exc.strerror[1:]}: {str(exc.filename)!r}"
+        return 2, one_line(str(exc))
     return 1, f"{reason}{(' (' + where.strip() + ')') if where else ''}"
 
 

@@ -15,6 +15,21 @@ Routes (all JSON except the page and its static files):
 ``GET /api/filters``        ``?layer`` (default the first conv): kernels
 ``GET /api/shift``          ``?input_id&max_shift``: probabilities against shifts
 ``GET /api/run``            training curves and confusion matrix of the run, if any
+``GET /api/filters/history`` the first conv layer's kernels at every epoch, if the run kept them
+``GET /api/backward``       ``?input_id&target``: cross-entropy against class ``target``, ∂L/∂input
+                            and every layer's ∂L/∂output
+``GET /api/backward/kernel`` ``?input_id&target&layer&channel[&y&x]``: ∂L/∂W of a conv kernel as
+                            Σ over positions of input window × output gradient, and autograd's
+``GET /api/backward/step``  ``?input_id&target&layer&channel&lr``: one SGD step on a copy of the
+                            model (the served one never changes): w, ∂L/∂w, new w, loss before/after
+``POST /api/attribution``   an input as for infer, ``"method"`` (saliency, input-x-gradient,
+                            integrated-gradients, smoothgrad, grad-cam, occlusion), optional
+                            ``"target"``, ``"layer"`` (grad-cam), ``"window"``/``"stride"``
+                            (occlusion): the method's map (``cnnlab.explain.why``)
+``GET /api/errors``         the test set's confusion matrix, each cell's image indices,
+                            per-class precision/recall/F1, most-confused pairs
+``GET /api/errors/cell``    ``?true&predicted&offset=0&count=48``: a cell's images, highest
+                            loss first, with thumbnails and probabilities
 ==========================  =============================================================
 
 Every refusal is a 4xx with ``{"error": "..."}``: a JSON body over 1 MiB is a 413, one nested
@@ -39,6 +54,7 @@ import numpy as np
 
 from .errors import ExplainError
 from .images import MAX_UPLOAD_BYTES
+from .mistakes import MAX_ERROR_IMAGES
 from .service import ANONYMOUS, Explainer
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -128,7 +144,8 @@ def _static_files(directory):
 
 
 def create_app(model, meta=None, dataset=None, *, input_shape=None, classes=None, normalize=None,
-               run=None, max_upload_bytes: int = MAX_UPLOAD_BYTES):
+               run=None, max_upload_bytes: int = MAX_UPLOAD_BYTES, errors_limit: int = MAX_ERROR_IMAGES,
+               filter_history=None):
     """Build the FastAPI app for one model.
 
     Args:
@@ -137,6 +154,8 @@ def create_app(model, meta=None, dataset=None, *, input_shape=None, classes=None
         dataset: optional test set with ``.data``, ``.targets``, ``.classes`` for the gallery.
         input_shape, classes, normalize, run: see :class:`~cnnlab.explain.service.Explainer`.
         max_upload_bytes: uploads larger than this are refused with 413 before decoding.
+        filter_history: the run's per-epoch first-layer snapshots, if any (see Explainer).
+        errors_limit: the Errors view analyses at most this many test images (the first ones).
 
     Example:
         >>> import uvicorn
@@ -149,7 +168,7 @@ def create_app(model, meta=None, dataset=None, *, input_shape=None, classes=None
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     ex = Explainer(model, meta, dataset, input_shape=input_shape, classes=classes,
-                   normalize=normalize, run=run)
+                   normalize=normalize, run=run, errors_limit=errors_limit, filter_history=filter_history)
     app = FastAPI(title="cnnlab explain", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.explainer = ex
 
@@ -237,6 +256,42 @@ def create_app(model, meta=None, dataset=None, *, input_shape=None, classes=None
     @app.get("/api/run")
     def run_info():
         return ex.run()
+
+    @app.get("/api/filters/history")
+    def filters_history():
+        return ex.filters_over_training()
+
+    @app.get("/api/backward")
+    def backward(request: Request):
+        return ex.backward(q(request, "input_id", required=True), q(request, "target", required=True),
+                           client_key(request))
+
+    @app.get("/api/backward/kernel")
+    def backward_kernel(request: Request):
+        return ex.kernel_gradient(q(request, "input_id", required=True), q(request, "target", required=True),
+                                  q(request, "layer", required=True), q(request, "channel", 0),
+                                  q(request, "y"), q(request, "x"), client_key(request))
+
+    @app.get("/api/backward/step")
+    def backward_step(request: Request):
+        return ex.sgd_step(q(request, "input_id", required=True), q(request, "target", required=True),
+                           q(request, "layer", required=True), q(request, "channel", 0),
+                           q(request, "lr", required=True), client_key(request))
+    @app.post("/api/attribution")
+    async def attribution(request: Request):
+        client = client_key(request)
+        body = parse_json_body(await _read_body(request, MAX_JSON_BYTES))
+        return await run_in_threadpool(ex.attribution, body, client)
+
+    @app.get("/api/errors")
+    async def errors():
+        return await run_in_threadpool(ex.errors)   # the first call runs the whole test set
+
+    @app.get("/api/errors/cell")
+    async def error_cell(request: Request):
+        return await run_in_threadpool(ex.error_cell, q(request, "true", required=True),
+                                       q(request, "predicted", required=True), q(request, "offset", 0),
+                                       q(request, "count", 48))
 
     return app
 

@@ -113,6 +113,11 @@ class Engine:
                 self._cache.popitem(last=False)
             return trace
 
+    def exclusive(self):
+        """The lock that serialises the model's use: hold it to run the model outside ``run``
+        (attribution attaches hooks and flips ``requires_grad`` on the shared model)."""
+        return self._lock
+
     def get(self, input_id: str) -> Trace:
         """A cached trace by id; a 404 error when it is unknown or was evicted."""
         with self._lock:

@@ -80,7 +80,14 @@ def app_kwargs_from_checkpoint(path, data_root=None) -> tuple[dict, list[str]]:
     run = load_run_info(ckpt.parent)
     if run is None:
         notes.append(f"no metrics.jsonl next to the checkpoint; the Training tab is empty")
+    filter_history = None
+    try:
+        from ..train.snapshots import load_filter_history
+
+        filter_history = load_filter_history(ckpt.parent)
+    except (FileNotFoundError, ValueError) as e:
+        notes.append(f"the Filters tab has no epoch slider: {e}")
     classes = None if info.classes is None else list(info.classes)
     input_shape = None if info.input_shape is None else list(info.input_shape)
     return {"model": model, "meta": info.describe(), "dataset": dataset, "input_shape": input_shape,
-            "classes": classes, "normalize": info.normalize, "run": run}, notes
+            "classes": classes, "normalize": info.normalize, "run": run, "filter_history": filter_history}, notes

@@ -19,9 +19,10 @@ from collections import Counter, OrderedDict
 import numpy as np
 
 from ..inspect import ImageRefused, RunInfo, to_model_input
-from . import details, images
+from . import backward, details, images
 from .errors import ExplainError
 from .inference import Engine
+from .mistakes import MAX_ERROR_IMAGES, TestSetErrors
 
 MAX_SHIFT = 16
 ANONYMOUS = "anonymous"
@@ -196,13 +197,17 @@ class Explainer:
         normalize: optional ``(mean, std)`` the model was trained with.
         run: optional training record ``{"curves": {...}, "confusion": [[...]], "note": str}``.
         traces: where traces are kept between requests (default: a :class:`TraceStore`).
+        filter_history: optional first-conv-layer snapshots of the run, one per epoch
+            (:class:`~cnnlab.train.snapshots.FilterHistory`), for the Filters view's slider.
+        errors_limit: the Errors view analyses at most this many test images (the first ones).
 
     Methods that run or name an input take ``client``, the key under which the trace store
     holds that client's recent inputs (``app.py`` passes the page's ``X-Client-Id``).
     """
 
     def __init__(self, model, meta=None, dataset=None, input_shape=None, classes=None,
-                 normalize=None, run=None, traces: TraceStore | None = None):
+                 normalize=None, run=None, traces: TraceStore | None = None,
+                 errors_limit: int = MAX_ERROR_IMAGES, filter_history=None):
         info = meta if isinstance(meta, RunInfo) else RunInfo.from_dict(meta or {})
         if normalize is None:
             normalize = info.normalize
@@ -227,6 +232,9 @@ class Explainer:
             self.classes = [str(i) for i in range(n_out)]
         self.run_info = run
         self.layers = [rec.describe() for rec in blank.layers]
+        self.backward_cache = backward.BackwardCache(self.engine)
+        self.filter_history = filter_history
+        self.test_errors = TestSetErrors(self, errors_limit)
 
     # ------------------------------------------------------------------ model
     def model_info(self) -> dict:
@@ -368,6 +376,37 @@ class Explainer:
         return {"layer": d["index"], "name": d["name"], "extra": d["extra"], "weights": encode_array(w),
                 "rgb": bool(w.shape[1] == 3), "conv_layers": [c["index"] for c in convs]}
 
+    def filters_over_training(self) -> dict:
+        """The first conv layer's kernels at every epoch of the run, when the run kept them."""
+        h = self.filter_history
+        if h is None:
+            return {"available": False, "note": "this run has no per-epoch filter snapshots "
+                    "(runs trained before they were kept, or a checkpoint without its run directory)"}
+        return {"available": True, "layer": h.layer, "epochs": [int(e) for e in h.epochs],
+                "weights": encode_array(np.asarray(h.weights, np.float32))}
+
+    # --------------------------------------------------------------- backward
+    def _gradients(self, input_id, target, client):
+        trace = self.traces.get(input_id, client)
+        k = backward.check_target(target, len(self.classes))
+        return trace, self.backward_cache.get(trace, k)
+
+    def backward(self, input_id, target, client: str = ANONYMOUS) -> dict:
+        """Cross-entropy against class ``target``: the loss, ∂L/∂input and every layer's ∂L/∂output."""
+        trace, g = self._gradients(input_id, target, client)
+        return {"input_id": trace.input_id, "target_name": self._class_name(g.target),
+                **backward.gradients_json(g, encode_array)}
+
+    def kernel_gradient(self, input_id, target, layer, channel, y=None, x=None, client: str = ANONYMOUS) -> dict:
+        """∂L/∂W of one conv kernel as the sum over positions of input window × output gradient."""
+        _, g = self._gradients(input_id, target, client)
+        return backward.kernel_gradient(g, layer, channel, y, x)
+
+    def sgd_step(self, input_id, target, layer, channel, lr, client: str = ANONYMOUS) -> dict:
+        """One SGD step on a copy of the model: the kernel and the loss before and after."""
+        trace, g = self._gradients(input_id, target, client)
+        return backward.sgd_step(self.engine, g, trace.input, trace.output_kind, layer, channel, lr)
+
     def shift_sweep(self, input_id, max_shift=6, client: str = ANONYMOUS) -> dict:
         """Class probabilities for the input shifted by −k..k pixels horizontally and vertically."""
         k = details._int_arg(max_shift, "max_shift")
@@ -385,3 +424,17 @@ class Explainer:
         if self.run_info is None:
             return {"available": False, "note": "no training run is attached to this model"}
         return {"available": True, "classes": self.classes, **self.run_info}
+
+    # ------------------------------------------------------------ why, errors
+    def attribution(self, body: dict, client: str = ANONYMOUS) -> dict:
+        """An attribution map of an input (see :mod:`cnnlab.explain.why`)."""
+        from .why import attribution
+
+        return attribution(self, body, client)
+
+    def errors(self) -> dict:
+        """The test set's confusion matrix, cells, per-class scores (see :mod:`cnnlab.explain.mistakes`)."""
+        return self.test_errors.summary()
+
+    def error_cell(self, true, predicted, offset=0, count=48) -> dict:
+        return self.test_errors.cell(true, predicted, offset, count)

@@ -27,10 +27,10 @@ from .images import (HIGH_DEPTH_MODES, MAX_ASPECT_CHANGE, ImageRefused, ModelInp
                      to_model_input)
 from .outputs import OUTPUT_KINDS, SoftmaxSteps, output_kind_of, probabilities, softmax_steps, top_k
 from .run_info import RunInfo, load_run, resolve_checkpoint
-from .trace import LayerTrace, Trace, forward, trace
+from .trace import LayerTrace, Trace, forward, trace, evaluating
 
 __all__ = [
-    "trace", "forward", "Trace", "LayerTrace",
+    "trace", "forward", "Trace", "LayerTrace", "evaluating",
     "probabilities", "top_k", "softmax_steps", "SoftmaxSteps", "output_kind_of", "OUTPUT_KINDS",
     "RunInfo", "load_run", "resolve_checkpoint",
     "to_model_input", "ModelInput", "ImageRefused", "open_image", "check_bit_depth", "MAX_ASPECT_CHANGE", "HIGH_DEPTH_MODES",

@@ -37,6 +37,10 @@ class RunInfo:
         mean, std: the statistics of that mapping (per channel or per feature).
         dataset: the dataset's registry name. split: the cross-validation fold, if any.
         epoch, metrics: epochs completed and the last recorded metrics.
+        history: every finished epoch's record (``train_loss``, ``val_accuracy``...), oldest first.
+        step_loss: the training loss of every optimizer step, oldest first.
+
+    In Jupyter a ``RunInfo`` shows itself as a table of these with its loss and accuracy curves.
     """
 
     path: Path | None = None
@@ -55,6 +59,8 @@ class RunInfo:
     split: dict | None = None
     epoch: int | None = None
     metrics: dict = field(default_factory=dict)
+    history: tuple[dict, ...] = ()
+    step_loss: tuple[float, ...] = ()
 
     # ------------------------------------------------------------ reading
     @classmethod
@@ -85,6 +91,7 @@ class RunInfo:
             candidate = extra.get("input_shape") or spec_shape
             image_shape = candidate if candidate is not None and len(candidate) == 3 else None
         classes = extra.get("classes")
+        stored = extra.get("history") or {}
         return cls(
             path=None if path is None else Path(path),
             model=name, model_class=meta.get("model_class"), model_config=dict(meta.get("model_config") or {}),
@@ -94,6 +101,8 @@ class RunInfo:
             preprocess=kind, mean=_floats(pre.get("mean")), std=_floats(pre.get("std")),
             features=pre.get("features"), dataset=extra.get("dataset"), split=extra.get("split"),
             epoch=meta.get("epoch"), metrics=dict(meta.get("metrics") or {}),
+            history=tuple(dict(r) for r in stored.get("records") or ()),
+            step_loss=tuple(float(v) for v in stored.get("step_loss", ())),
         )
 
     @classmethod
@@ -166,6 +175,12 @@ class RunInfo:
         if self.classes and len(self.classes) == n:
             return list(self.classes)
         return [str(i) for i in range(n)]
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view of a run: what it is, its last metrics and its curves."""
+        from .display import run_info_html
+
+        return run_info_html(self)
 
     def describe(self) -> dict:
         """A JSON-able summary (what the explainer shows about the run)."""

@@ -209,14 +209,22 @@ class _Recorder:
 
 
 @contextmanager
-def _left_as_it_was(model):
-    """Eval mode inside; afterwards the train/eval flags, ``.grad`` tensors (the same objects)
-    and ``requires_grad`` flags of the model are what they were, also after an error."""
+def evaluating(model, *, freeze_parameters: bool = False):
+    """Eval mode inside (and, with ``freeze_parameters``, no parameter requires a gradient);
+    afterwards the train/eval flags, ``.grad`` tensors (the same objects) and ``requires_grad``
+    flags of the model are what they were, also after an error. Yields the model.
+
+    ``trace`` uses it as is (it may record parameter gradients); ``cnnlab.attribution`` freezes
+    the parameters, since only the input's gradient is wanted.
+    """
     modes = [(m, m.training) for m in model.modules()]
     saved = [(p, p.grad, p.requires_grad) for p in model.parameters()]
     try:
         model.eval()
-        yield
+        if freeze_parameters:
+            for p, _, _ in saved:
+                p.requires_grad_(False)
+        yield model
     finally:
         for m, mode in modes:
             object.__setattr__(m, "training", mode)
@@ -272,7 +280,7 @@ def trace(model, x, *, grads: bool = False, target: int | Sequence[int] | Callab
     recorder = _Recorder(xt, grads)
     params = list(model.parameters())
     handles = []
-    with _left_as_it_was(model):
+    with evaluating(model):
         try:
             handles = recorder.attach(model)
             if not grads:
@@ -325,5 +333,5 @@ def forward(model, x) -> np.ndarray:
     import cnnlab
 
     arr = _as_array(x)
-    with _left_as_it_was(model), cnnlab.no_grad():
+    with evaluating(model), cnnlab.no_grad():
         return _checked_output(model(cnnlab.from_numpy(arr))).numpy()

@@ -182,6 +182,19 @@ class Summary:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
+    def to_html(self) -> str:
+        """The table as HTML with the totals and notes under it (what Jupyter shows)."""
+        from .. import _html
+
+        body = [self._cells(r) for r in self.rows]
+        total = ["total", "", f"{self.activation_elements:,}", f"{self.total_params:,}", "", f"{self.total_macs:,}",
+                 "", ""]
+        return (_html.table(_COLUMNS, body, right={2, 3, 5, 6, 7}, caption=self.model_name, footer=[total])
+                + _html.bullets(self._footer_lines()))
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
     def render(self, format: str = "text") -> str:
         """The summary as ``text`` (default), ``markdown``, ``csv`` or ``json``."""
         renderers = {"text": self.to_text, "markdown": self.to_markdown, "csv": self.to_csv, "json": self.to_json}

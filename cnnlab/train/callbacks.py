@@ -56,6 +56,7 @@ class History:
     last_val: dict | None = None  # full validation metrics of the last epoch (confusion matrix...)
     last_test: dict | None = None  # full test metrics of the last epoch (for the record only)
     steps: list = field(default_factory=list)  # per-step {"step", "epoch", "loss", "accuracy"}
+    filters: Any = None  # the first conv layer per epoch (snapshots.FilterHistory), with out_dir
 
     @property
     def last(self) -> dict:
@@ -256,7 +257,8 @@ class Checkpoint(Callback):
             epoch=record["epoch"], metrics={k: v for k, v in record.items() if not isinstance(v, list)},
             rng_state=capture_rng_state(state.train_loader),
             extra={"step": state.step, "best": state.best, "best_epoch": h.best_epoch, **self.extra,
-                   "history": history_to_store(h.records, h.steps)},
+                   "history": history_to_store(h.records, h.steps),
+                   **({"filter_history": h.filters.to_store()} if h.filters is not None else {})},
             **self.meta)
         state.last_good = path
         if state.improved:

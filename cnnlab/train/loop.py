@@ -253,6 +253,10 @@ def _resume(state: TrainState, resume) -> None:
     state.last_good = Path(meta["path"])
     if "history" in extra:  # the checkpoint is the source of truth for finished epochs
         state.history.records, state.history.steps = history_from_store(extra["history"])
+    if "filter_history" in extra:
+        from .snapshots import FilterHistory
+
+        state.history.filters = FilterHistory.from_store(extra["filter_history"])
     elif state.out_dir is not None:  # a checkpoint written before it stored its history
         from .run_dir import MetricsLog
 
@@ -358,7 +362,8 @@ def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None
             (best model, checkpoint, logs, plots, console line); a ``BestModel`` given here
             replaces the built-in one.
         out_dir: the run directory: ``checkpoint.safetensors`` each epoch, ``best.safetensors``,
-            ``metrics.jsonl``, ``steps.jsonl`` and the plots. ``None`` keeps everything in memory.
+            ``metrics.jsonl``, ``steps.jsonl``, ``filters.npz`` (the first conv layer at every
+            epoch, see ``cnnlab.train.snapshots``) and the plots. ``None`` keeps everything in memory.
         resume: ``True`` to continue from ``out_dir``'s checkpoint, or a checkpoint path.
         model_name, model_config, seed, classes, extra_meta: stored in the checkpoint.
         grad_clip: clip the gradient norm to this value before each step.
@@ -388,7 +393,9 @@ def fit(model, train_loader, *, epochs: int, optimizer, loss_fn: Callable | None
     chosen = [cb for cb in user if isinstance(cb, BestModel)][:1] or [BestModel()]
     built_in = chosen[:]
     if out is not None:
-        built_in += [Checkpoint(out, model_name=model_name, model_config=model_config, seed=seed,
+        from .snapshots import FilterSnapshots
+
+        built_in += [FilterSnapshots(out), Checkpoint(out, model_name=model_name, model_config=model_config, seed=seed,
                                 extra={"task": task, "classes": state.classes, **(extra_meta or {})}),
                      JSONLogger(out)]
         if plots:

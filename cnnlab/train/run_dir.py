@@ -89,7 +89,7 @@ def create_run_dir(
 
 def remove_stale_temp_files(run: str | os.PathLike) -> list[Path]:
     """Delete the temporary files (``.checkpoint.safetensors.*.tmp``...) a killed run left in ``run``."""
-    ours = {*RUN_MARKERS, "best.safetensors", "steps.jsonl", "summary.txt"}
+    ours = {*RUN_MARKERS, "best.safetensors", "steps.jsonl", "summary.txt", "filters.npz"}
     removed = []
     for path in Path(run).glob(".*.tmp"):
         name = path.name[1:].rsplit(".", 2)[0]  # .NAME.<random>.tmp, as atomic_write_bytes makes them

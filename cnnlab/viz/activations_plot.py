@@ -53,10 +53,22 @@ def activation_curves(lo: float = -4.0, hi: float = 4.0, n: int = 401) -> dict[s
 
 
 def plot_activations(path: str) -> dict[str, tuple]:
-    """Draw each activation with its derivative (2×3 grid); returns the curves drawn."""
-    from ._plot import new_figure, save_figure
+    """Write :func:`activations_figure` to ``path``; returns the curves drawn."""
+    from ._plot import save_figure
 
     curves = activation_curves()
+    save_figure(activations_figure(curves), path)
+    return curves
+
+
+def activations_figure(curves: dict[str, tuple] | None = None):
+    """Each activation with its derivative (2×3 grid), as a matplotlib figure.
+
+    ``curves``: what :func:`activation_curves` returns (default: computed now).
+    """
+    from ._plot import new_figure
+
+    curves = activation_curves() if curves is None else curves
     fig = new_figure(13, 7.5)
     axes = fig.subplots(2, 3).ravel()
     for ax, (name, (x, y, dy)) in zip(axes, curves.items()):
@@ -74,5 +86,4 @@ def plot_activations(path: str) -> dict[str, tuple]:
         ax.legend(loc="upper left", fontsize=8)
         ax.grid(alpha=0.3)
     fig.suptitle("Activation functions (solid) and their derivatives (dashed)")
-    save_figure(fig, path)
-    return curves
+    return fig

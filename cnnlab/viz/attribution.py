@@ -152,10 +152,26 @@ class Mosaic:
         return [t[2] for t in self.texts]
 
     def save(self, path: str) -> str:
-        """Write the mosaic as a PNG, ``scale`` x 100 pixels per panel width (nearest-neighbour,
+        """Write the mosaic as a PNG (:meth:`to_image`); returns the path."""
+        import os
+
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        self.to_image().save(path)
+        return path
+
+    def _repr_png_(self) -> bytes:
+        """Jupyter shows a mosaic a cell returns as this PNG."""
+        import io
+
+        buf = io.BytesIO()
+        self.to_image().save(buf, format="png")
+        return buf.getvalue()
+
+    def to_image(self):
+        """The mosaic as a Pillow image, ``scale`` x 100 pixels per panel width (nearest-neighbour,
         so every input pixel stays a crisp square), titles drawn with Pillow's FreeType font:
         no matplotlib figure, whose import alone costs ≈ 0.4 s of a figure's 2 s budget."""
-        import os
         import textwrap
 
         from PIL import Image, ImageDraw
@@ -180,10 +196,7 @@ class Mosaic:
             for k, line in enumerate(lines):
                 draw.text((x * f, y0 + k * step), line, fill=_COLOURS.get(color, color), font=font,
                           anchor=("m" if ha == "center" else "l") + ("d" if va == "bottom" else "m"))
-        folder = os.path.dirname(os.path.abspath(path))
-        os.makedirs(folder, exist_ok=True)
-        canvas.save(path)
-        return path
+        return canvas
 
 
 _COLOURS = {"tab:red": (214, 39, 40), "tab:blue": (31, 119, 180)}

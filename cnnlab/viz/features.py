@@ -72,13 +72,21 @@ def _grid(tiles: np.ndarray, rows: int, cols: int, gap: int = 1, fill=np.nan) ->
 
 def plot_filters(model, path: str, layer: str | None = None, max_out: int = 32, max_in: int = 16,
                  title: str | None = None) -> np.ndarray:
-    """Grid of a conv layer's kernels; returns the layer's weight array (out, in, kh, kw).
+    """Write :func:`filters_figure` to ``path``; returns the layer's weight array (out, in, kh, kw)."""
+    from ._plot import save_figure
+
+    save_figure(filters_figure(model, layer, max_out=max_out, max_in=max_in, title=title), path)
+    return layer_kernels(model, layer)[1]
+
+
+def filters_figure(model, layer: str | None = None, max_out: int = 32, max_in: int = 16, title: str | None = None):
+    """Grid of a conv layer's kernels (default: the first conv layer), as a matplotlib figure.
 
     With 3 input channels the kernels are drawn in colour, each min-max normalised to [0, 1]
     on its own as in the lecture's AlexNet figure. Otherwise each (output, input) kernel is a
     cell of a grid on one shared, symmetric scale, with a colour bar in weight units.
     """
-    from ._plot import new_figure, save_figure
+    from ._plot import new_figure
 
     name, w = layer_kernels(model, layer)
     O, I, kh, kw = w.shape
@@ -128,8 +136,7 @@ def plot_filters(model, path: str, layer: str | None = None, max_out: int = 32, 
     if shown.shape[1] < I:
         cut += f"; first {shown.shape[1]} of {I} input channels"
     fig.suptitle(title or f"Filters of {name}: {O} filters of {I}×{kh}×{kw} ({note}{cut})", fontsize=11)
-    save_figure(fig, path)
-    return w
+    return fig
 
 
 @dataclass
@@ -168,19 +175,35 @@ def capture_feature_maps(model, x: np.ndarray) -> list[FeatureMap]:
 
 def plot_features(model, x: np.ndarray, path: str, max_maps: int = 32, cols: int = 16,
                   title: str | None = None, input_image: np.ndarray | None = None) -> list[FeatureMap]:
+    """Write :func:`features_figure` to ``path``.
+
+    Returns:
+        the captured maps (all channels, also those beyond ``max_maps`` not drawn).
+    """
+    from ._plot import save_figure
+
+    maps = capture_feature_maps(model, x)
+    fig = features_figure(model, x, max_maps=max_maps, cols=cols, title=title, input_image=input_image, maps=maps)
+    save_figure(fig, path)
+    return maps
+
+
+def features_figure(model, x: np.ndarray, max_maps: int = 32, cols: int = 16, title: str | None = None,
+                    input_image: np.ndarray | None = None, maps: list[FeatureMap] | None = None):
     """One row per conv / activation / pool call: its feature maps for input ``x`` (C, H, W).
 
     Each row is labelled with the layer's name, type and output shape and has its own colour
     bar (the layers' value ranges differ by orders of magnitude). Channels are laid out
     ``cols`` to a line, at most ``max_maps`` per layer. ``input_image`` (uint8, as the user
-    sees it) is drawn in the first row; default: ``x`` itself.
+    sees it) is drawn in the first row; default: ``x`` itself. ``maps``: what
+    :func:`capture_feature_maps` gave for ``x`` (default: traced now).
 
     Returns:
-        the captured maps (all channels, also those beyond ``max_maps`` not drawn).
+        a matplotlib figure.
     """
-    from ._plot import new_figure, save_figure
+    from ._plot import new_figure
 
-    maps = capture_feature_maps(model, x)
+    maps = capture_feature_maps(model, x) if maps is None else maps
     if not maps:
         raise ValueError(f"{type(model).__name__} produced no (N, C, H, W) feature maps: "
                          "show-features needs a convolutional model")
@@ -219,5 +242,4 @@ def plot_features(model, x: np.ndarray, path: str, max_maps: int = 32, cols: int
         ax.set_ylabel(f"{fm.label}\n{fm.kind}\n{C}×{H}×{W}{more}", rotation=0, ha="right", va="center", fontsize=9)
     axes[-1].set_xlabel("channel")
     fig.suptitle(title or f"Feature maps of {type(model).__name__}, layer by layer", fontsize=12)
-    save_figure(fig, path)
-    return maps
+    return fig

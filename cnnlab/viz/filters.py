@@ -120,19 +120,35 @@ def _kernel_label(name: str, kernel: np.ndarray) -> str:
 
 def plot_filtered(image: np.ndarray, kernels: dict[str, np.ndarray], path: str,
                   title: str = "Filters", padding: int = 0) -> dict[str, np.ndarray]:
-    """Draw the input and its filtered versions side by side (a grid for several kernels).
-
-    Kernels whose weights sum to 1 (blur, sharpen, emboss) keep the brightness scale, so the
-    output is shown clipped to 0-255 like a photo; the others (edges, Laplacian) give signed
-    responses, drawn on a symmetric scale with a colour bar. For a colour image those are
-    shown as the mean of the three channel responses.
+    """Write :func:`filtered_figure` to ``path``.
 
     Returns:
         ``{name: filtered array}`` exactly as computed by ``conv2d`` (not clipped).
     """
-    from ._plot import new_figure, save_figure
+    from ._plot import save_figure
 
     outputs = {name: apply_kernel(image, k, padding) for name, k in kernels.items()}
+    save_figure(filtered_figure(image, kernels, title=title, outputs=outputs), path)
+    return outputs
+
+
+def filtered_figure(image: np.ndarray, kernels: dict[str, np.ndarray], title: str = "Filters", padding: int = 0,
+                    outputs: dict[str, np.ndarray] | None = None):
+    """The input and its filtered versions side by side (a grid for several kernels), as a figure.
+
+    Kernels whose weights sum to 1 (blur, sharpen, emboss) keep the brightness scale, so the
+    output is shown clipped to 0-255 like a photo; the others (edges, Laplacian) give signed
+    responses, drawn on a symmetric scale with a colour bar. For a colour image those are
+    shown as the mean of the three channel responses. ``outputs`` (what :func:`apply_kernel`
+    gave for each kernel) saves computing them again.
+
+    Example:
+        >>> filtered_figure(sample_image("camera"), {"sobel-x": KERNELS["sobel-x"]})  # doctest: +SKIP
+    """
+    from ._plot import new_figure
+
+    if outputs is None:
+        outputs = {name: apply_kernel(image, k, padding) for name, k in kernels.items()}
     n = len(outputs) + 1
     ncols = min(n, 4)
     nrows = -(-n // ncols)
@@ -165,5 +181,4 @@ def plot_filtered(image: np.ndarray, kernels: dict[str, np.ndarray], path: str,
     for ax in axes[n:]:
         ax.set_visible(False)
     fig.suptitle(title)
-    save_figure(fig, path)
-    return outputs
+    return fig

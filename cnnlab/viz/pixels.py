@@ -57,10 +57,18 @@ def format_matrix(matrix: np.ndarray, color: bool = False) -> str:
 
 
 def plot_pixels(channels: dict[str, np.ndarray], path: str, title: str = "Pixel values") -> str:
-    """Draw each channel of the region with its value written on every pixel.
+    """Write :func:`pixels_figure` to ``path``; returns the path."""
+    return save_figure(pixels_figure(channels, title), path)
+
+
+def pixels_figure(channels: dict[str, np.ndarray], title: str = "Pixel values"):
+    """Each channel of the region with its value written on every pixel, as a matplotlib figure.
 
     Colour images get a fourth panel with the region itself. Every panel has a colour bar on
     the 0-255 scale of the lecture.
+
+    Example:
+        >>> pixels_figure(pixel_channels(sample_image("camera"), box=(230, 80, 12, 10)))  # doctest: +SKIP
     """
     names = list(channels)
     h, w = channels[names[0]].shape
@@ -89,4 +97,4 @@ def plot_pixels(channels: dict[str, np.ndarray], path: str, title: str = "Pixel 
         ax.set_xlabel("column (x)")
         ax.set_ylabel("row (y)")
     fig.suptitle(title if labelled else f"{title} (region too large to label each pixel)")
-    return save_figure(fig, path)
+    return fig

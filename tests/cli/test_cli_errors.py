@@ -92,8 +92,14 @@ def files(tmp_path_factory):
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(f["png"])
     Image.fromarray(np.arange(0, 65536, 16, dtype=np.uint16).reshape(64, 64)).save(f["img16"])
     rc = main(["train", "mnist-cnn", "--data", "mnist10k", "--limit-train", "64", "--limit-test", "32",
-               "--out", str(f["run"]), "--no-progress"])
-    assert rc == 0
+               "--out", str(f["run"]), "--runs-root", str(d / "runs"), "--no-progress"])
+    assert rc == 0  # --runs-root: the `latest` marker goes to the temporary folder, not the checkout
+    for name, snapshots in (("nosnap", None), ("badsnap", b"PK not a zip")):   # runs without usable filters.npz
+        f[name] = d / name
+        f[name].mkdir()
+        (f[name] / "checkpoint.safetensors").write_bytes((f["run"] / "checkpoint.safetensors").read_bytes())
+        if snapshots:
+            (f[name] / "filters.npz").write_bytes(snapshots)
     return f
 
 
@@ -267,7 +273,11 @@ CASES = {
              (["eval", "{dir}"], 2, ["does not exist"]), (["eval", "{run}", "--data", "nosuch"], 2, ["nosuch"]),
              (["eval", "{run}", "--data-root", "{file}"], 2, ["--data-root"])],
     "explain": [(["explain", "{corrupt_ckpt}", "--port", "8765"], 2, ["corrupt.safetensors"]),
-                (["explain", "{dir}"], 2, ["a_dir"]), (["explain", "--port", "abc"], 2, ["--port"])],
+                (["explain", "{dir}"], 2, ["a_dir"]), (["explain", "--port", "abc"], 2, ["--port"]),
+                (["explain", "{run}", "--export", "{file}"], 2, ["--export", "existing file"]),
+                (["explain", "{run}", "--export", "{run}"], 2, ["--export", "not empty"]),
+                (["explain", "{run}", "--export", "{tmp}/site", "--samples", "0"], 2, ["--samples"]),
+                (["explain", "{run}", "--samples", "8"], 2, ["--samples needs --export"])],
     "explain-conv": [(["explain-conv", "--example", "nosuch"], 2, ["invalid choice"]),
                      (["explain-conv", "--kernel", "nosuch"], 2, ["nosuch"]),
                      (["explain-conv", "--image", "100x100"], 2, ["--image"]),
@@ -307,7 +317,14 @@ CASES = {
     "show-filters": [(["show-filters", "{run}", "--max-filters", "0"], 2, ["--max-filters"]),
                      (["show-filters", "{run}", "--max-filters", "-1"], 2, ["--max-filters"]),
                      (["show-filters", "{run}", "--layer", "nosuch", "--out", "{tmp}/f.png"], 2, ["nosuch"]),
-                     (["show-filters", "{corrupt_ckpt}"], 2, ["corrupt"])],
+                     (["show-filters", "{corrupt_ckpt}"], 2, ["corrupt"]),
+                     (["show-filters", "{nosnap}", "--over-training", "--out", "{tmp}/f.gif"], 2,
+                      ["no per-epoch filter snapshots"]),
+                     (["show-filters", "{badsnap}", "--over-training", "--out", "{tmp}/f.gif"], 2,
+                      ["not a filter snapshot file"]),
+                     (["show-filters", "{run}", "--over-training", "--out", "{tmp}/f.png"], 2, ["--out", ".gif"]),
+                     (["show-filters", "{run}", "--over-training", "--layer", "conv2", "--out", "{tmp}/f.gif"], 2,
+                      ["--layer", "conv1"])],
     "size": [(["size", "--input", "abc", "--kernel", "3"], 2, ["--input"]),
              (["size", "--input", "32", "--kernel", "3", "--stride", "0"], 2, ["--stride"]),
              (["size", "--input", "3", "--kernel", "5"], 2, []), (["size", "--input", "1x28x28", "--layers", "bogus"], 2, []),
@@ -351,6 +368,14 @@ def test_bad_command_lines_fail_in_one_line(cmd, i, argv, code, contains, files,
     assert err.startswith(f"cnnlab {cmd}"), err
 
 
+def test_explain_export_without_the_runtime_says_how_to_install_it(files, tmp_path, monkeypatch, capsys):
+    """The runtime lives in the cache ($CNNLAB_DATA/npm): an empty cache has none (exit 1, before any work)."""
+    monkeypatch.setenv("CNNLAB_DATA", str(files["empty_data"]))
+    rc, out, err = run_cli(capsys, ["explain", files["run"], "--export", tmp_path / "site"])
+    assert_one_line(rc, err, code=1, contains=["onnxruntime-web@1.30.0", "npm install --prefix"])
+    assert out == "" and not (tmp_path / "site").exists()
+
+
 def test_reproduce_does_not_create_a_missing_data_root(files, tmp_path, capsys):
     root = tmp_path / "not-here"
     rc, _, err = run_cli(capsys, ["reproduce", "--quick", "--only", "iris-mlp", "--data-root", root, "--out", tmp_path])
@@ -374,7 +399,8 @@ def test_absent_data_that_cannot_be_downloaded_is_a_run_time_failure(argv, offli
      "--out", "{ro}/run"],
     ["train", "mnist-cnn", "--data", "mnist10k", "--runs-root", "{ro}"],
     ["filter", "--out", "{ro}/f.png"], ["pixels", "--out", "{ro}/p.png"],
-    ["show-filters", "{run}", "--out", "{ro}/f.png"], ["show-features", "{run}", "--out", "{ro}/f.png"],
+    ["show-filters", "{run}", "--out", "{ro}/f.png"], ["show-filters", "{run}", "--over-training", "--out", "{ro}/f.gif"],
+    ["show-features", "{run}", "--out", "{ro}/f.png"],
     ["explain-conv", "--gif", "{ro}/c.gif"], ["reproduce", "--quick", "--out", "{ro}"],
     ["reproduce", "--quick", "--runs", "{ro}/runs"], ["show-activations", "--out", "{ro}/a.png"],
     ["shift-test", "{run}", "--out", "{ro}/s.png"], ["demo", "--out", "{ro}/run"],

@@ -29,7 +29,9 @@
 import { api } from "./lib/api.js";
 import { $, status } from "./lib/dom.js";
 import { on, setModel, state } from "./lib/state.js";
+import * as backward from "./views/backward.js";
 import * as detail from "./views/detail.js";
+import * as errors from "./views/errors.js";
 import * as drawpad from "./views/drawpad.js";
 import * as filters from "./views/filters.js";
 import * as gallery from "./views/gallery.js";
@@ -40,9 +42,11 @@ import * as shift from "./views/shift.js";
 import * as softmax from "./views/softmax.js";
 import * as training from "./views/training.js";
 import * as upload from "./views/upload.js";
+import * as why from "./views/why.js";
 
 // In page order: on a new trace, listeners run in this order (the overview before the detail).
-const VIEWS = [input, gallery, drawpad, upload, overview, detail, softmax, playground, training, filters, shift];
+const VIEWS = [input, gallery, drawpad, upload, overview, detail, softmax, playground, training, filters, shift,
+  why, errors, backward];
 
 window.S = state;   // the shared state, for the console and the browser tests
 
@@ -58,6 +62,7 @@ function showTab(name) {
 async function main() {
   for (const v of VIEWS) v.init();
   on("trace", () => status(""));
+  on("open", ({ tab }) => showTab(tab));
   document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
   let m;
   try { m = await api("/api/model"); } catch (e) { status(e.message, true); return; }

@@ -294,6 +294,12 @@ class Module:
             return f"{name}({lines[0]})"
         return name + "(\n  " + "\n  ".join(lines) + "\n)"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: a table of the layers and their parameters (``display.module_html``)."""
+        from .display import module_html
+
+        return module_html(self)
+
     def __dir__(self):
         return list(super().__dir__()) + list(self._parameters) + list(self._modules) + list(self._buffers)
 

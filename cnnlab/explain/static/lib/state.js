@@ -5,6 +5,7 @@
 //   selected  the position whose arithmetic the detail panel shows: {layer, channel, y, x} or null
 //   autoMax, scaleMax, perLayer   the overview's colour scale (layerScale(i) reads them)
 //   drawBusy  a request from the drawing pad is in flight
+//   why       the Why view's last drawn map ({method, target, input_id, map}); read by the tests
 //
 // A view's private state (the gallery's page, an animation timer) stays in the view's module.
 // Change shared state with the setters below. Each notifies the listeners of its topic, in the
@@ -13,14 +14,15 @@
 // when every listener has finished.
 //
 // Topics: "model" (model), "trace" ({trace, caption}), "select" (selected or null),
-//         "softmax" (the softmax table was asked for), "scale" (the colour scale changed).
+//         "softmax" (the softmax table was asked for), "scale" (the colour scale changed),
+//         "open" ({tab, ...options}: a view asks for a tab to open, e.g. the Why tab on Grad-CAM).
 
 import { decode } from "./api.js";
 
 export const state = {
   model: null, trace: null, selected: null,
   autoMax: 1, scaleMax: 1, perLayer: false,
-  drawBusy: false,
+  drawBusy: false, why: null,
 };
 
 const listeners = new Map();
@@ -59,4 +61,9 @@ export function setScale(changes) {
 export function layerScale(i) {
   if (!state.perLayer) return state.scaleMax;
   const a = state.trace.decoded[i]; return Math.max(Math.abs(a.min), Math.abs(a.max)) || 1;
+}
+
+// Open a tab (app.js switches to it); the tab's view may read the options first.
+export function openView(tab, options = {}) {
+  return notify("open", { tab, ...options });
 }
