@@ -272,7 +272,7 @@ def run_worker(args: list[str]) -> dict:
 def make_plan(quick: bool) -> dict:
     """Per model: (kind, batch, images to time) cells; the work per cell scales with 1/FLOPs."""
     flops = {name: flops_per_image(name) for name in (*MODELS, ALEXNET)}
-    seconds = 0.05 if quick else 0.3  # per cell, at ~15 GFLOP/s effective
+    seconds = 0.04 if quick else 0.15  # per cell, at ~15 GFLOP/s effective
     plan = {}
     for name in MODELS:
         train, infer = flops[name]
