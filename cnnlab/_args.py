@@ -36,6 +36,8 @@ class LayerName:
 
 def pair(value, name: str = "value", op: str = "pair") -> tuple[int, int]:
     """An int or a 2-sequence of ints as a pair (PyTorch's ``_pair``)."""
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is int and type(value[1]) is int:
+        return value  # the common case (a layer's stored pair), on every forward: kept short
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value), int(value)
     try:
