@@ -50,7 +50,7 @@ _ONE_COPY_MAX = 1 << 16
 # Column matrices up to this size are kept from forward to backward (the weight gradient
 # needs them); larger ones (AlexNet at 224², CIFAR at large batches) are rebuilt from the
 # input, which the graph keeps anyway: memory over a little time (docs/design/performance.md).
-KEEP_COLUMNS_MAX = 32 << 20
+KEEP_COLUMNS_MAX = 64 << 20
 
 
 class Conv2dOp(Function):
