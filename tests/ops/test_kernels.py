@@ -12,7 +12,7 @@ import torch
 
 import cnnlab
 import cnnlab.nn.functional as F
-from cnnlab._ops import _kernels
+from cnnlab._ops import _kernels, pooling
 
 pytest.importorskip("numba")  # a dependency (pyproject.toml); without it the NumPy path is all there is
 
@@ -33,19 +33,27 @@ def _input(shape, layout, tied, dtype, seed):
 def _run(x_np, grad_np, compiled, **kw):
     _kernels.set_enabled(compiled)
     try:
-        x = cnnlab.from_numpy(x_np.copy(order="K"))
-        if x_np.dtype.kind == "f":
-            x.requires_grad_()
-        out, idx = F.max_pool2d(x, return_indices=True, **kw)
-        gx = None
-        if x.requires_grad and grad_np is not None:
-            out.backward(cnnlab.from_numpy(grad_np))
-            gx = x.grad.numpy()
-        with cnnlab.no_grad():
-            plain = F.max_pool2d(cnnlab.from_numpy(x_np), **kw).numpy()
-        return out.detach().numpy(), idx.numpy(), gx, plain
+        if compiled and x_np.shape[0] > 1:  # every window shape through the kernel, not only overlapping ones
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(pooling, "_compiled", lambda kernel, stride, x: x.shape[0] > 1)
+                return _run_inner(x_np, grad_np, **kw)
+        return _run_inner(x_np, grad_np, **kw)
     finally:
         _kernels.set_enabled(None)
+
+
+def _run_inner(x_np, grad_np, **kw):
+    x = cnnlab.from_numpy(x_np.copy(order="K"))
+    if x_np.dtype.kind == "f":
+        x.requires_grad_()
+    out, idx = F.max_pool2d(x, return_indices=True, **kw)
+    gx = None
+    if x.requires_grad and grad_np is not None:
+        out.backward(cnnlab.from_numpy(grad_np))
+        gx = x.grad.numpy()
+    with cnnlab.no_grad():
+        plain = F.max_pool2d(cnnlab.from_numpy(x_np), **kw).numpy()
+    return out.detach().numpy(), idx.numpy(), gx, plain
 
 
 CASES = [
@@ -107,16 +115,21 @@ def test_switch_off_by_environment_and_numba_is_not_imported_with_cnnlab():
 
 
 @pytest.mark.parametrize("layout, kw, used", [
-    ("batch-last", dict(kernel_size=2, stride=2), True),  # after a conv
-    ("nchw", dict(kernel_size=3, stride=2), True),  # overlapping (AlexNet)
-    ("nchw", dict(kernel_size=2, stride=2), False),  # NumPy is as fast there
+    ("batch-last", dict(kernel_size=3, stride=2), True),  # overlapping (AlexNet), after a conv
+    ("nchw", dict(kernel_size=3, stride=2), True),
+    ("nchw", dict(kernel_size=2, stride=2), False),  # numba's memory is not worth it there
+    ("batch-last", dict(kernel_size=2, stride=2), False),
 ])
 def test_which_inputs_take_the_kernel(monkeypatch, layout, kw, used):
     calls = []
     real = _kernels.max_pool_forward
     monkeypatch.setattr(_kernels, "max_pool_forward", lambda *a, **k: calls.append(1) or real(*a, **k))
-    _run(_input((3, 4, 10, 10), layout, False, np.float32, seed=0), None, True, **kw)
-    assert bool(calls) == used
-    calls.clear()
-    _run(_input((1, 4, 10, 10), layout, False, np.float32, seed=0), None, True, **kw)
-    assert not calls  # a single image (cnnlab predict) never imports numba
+    _kernels.set_enabled(True)
+    try:
+        _run_inner(_input((3, 4, 10, 10), layout, False, np.float32, seed=0), None, **kw)
+        assert bool(calls) == used
+        calls.clear()
+        _run_inner(_input((1, 4, 10, 10), layout, False, np.float32, seed=0), None, **kw)
+        assert not calls  # a single image (cnnlab predict) never imports numba
+    finally:
+        _kernels.set_enabled(None)
