@@ -1,8 +1,8 @@
 """Compiled hot kernels (numba), with the pure-NumPy ops as reference and fallback.
 
-Used for overlapping max pooling on a batch (``cnnlab/_ops/pooling.py`` decides). Why: it needs, per window, a running maximum,
-the first maximum's offset, and in the backward a scatter-add of each window's gradient to
-that one element. In NumPy that is kH·kW passes of four ufuncs each over the whole output,
+Used for overlapping max pooling on a batch (``cnnlab/_ops/pooling.py`` decides). Why: it
+needs, per window, a running maximum, the first maximum's offset, and in the backward a
+scatter-add of each window's gradient to that one element. In NumPy that is kH·kW passes of four ufuncs each over the whole output,
 and a masked multiply-add per offset back; one compiled loop does it in a single pass
 (measurements in docs/design/performance.md).
 
