@@ -14,4 +14,4 @@ test: setup
 
 bench: setup
 	$(PYTHON) benchmarks/ops.py
-	$(PYTHON) benchmarks/train.py
+	$(PYTHON) benchmarks/bench.py

@@ -4,7 +4,8 @@ Why: every training step allocates and frees the same large arrays (im2col colum
 maps, their gradients). By default glibc hands large freed blocks straight back to the OS
 (``mmap``/trim), so the next step faults them in again at ≈ 4 µs per 4 KB page. On this
 project's 2-core machine that page-fault churn halved mnist-cnn's training speed: 1,700 against
-3,100 images/s with the thresholds below (``benchmarks/train.py``; ``docs/design/performance.md``).
+3,100 images/s with the thresholds below (measured by the former training benchmark;
+``docs/design/performance.md``).
 
 The settings are process-wide: a block up to ``MMAP_THRESHOLD`` comes from the heap, and up to
 ``TRIM_THRESHOLD`` of free heap is kept. Resident memory therefore stays near its peak instead

@@ -16,8 +16,28 @@ import numpy as np
 REDUCTIONS = ("none", "mean", "sum")
 
 
+class LayerName:
+    """A layer's ``repr``, built only when an error message formats it.
+
+    Layers name themselves in argument errors; building that string on every forward cost
+    more than a batch-1 pooling op itself (docs/design/performance.md).
+    """
+
+    __slots__ = ("module",)
+
+    def __init__(self, module):
+        self.module = module
+
+    def __str__(self) -> str:
+        return repr(self.module)
+
+    __format__ = lambda self, spec: format(str(self), spec)  # noqa: E731
+
+
 def pair(value, name: str = "value", op: str = "pair") -> tuple[int, int]:
     """An int or a 2-sequence of ints as a pair (PyTorch's ``_pair``)."""
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is int and type(value[1]) is int:
+        return value  # the common case (a layer's stored pair), on every forward: kept short
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value), int(value)
     try:

@@ -500,6 +500,8 @@ class Tensor:
             # As torch's in-place activations: the node keeps the result (this tensor), not
             # the overwritten input, which its backward must then not read.
             assert not any(isinstance(v, np.ndarray) and np.may_share_memory(v, self._data) for v in ctx.saved), op
+            # a saved result (ReLU keeps its output) now lives in this tensor: keep one copy
+            ctx.saved = tuple(self._data if v is out._data else v for v in ctx.saved)
             ctx.versions = ((-1, self._vc, self._vc[0]),) + tuple(
                 e for e in ctx.versions if e[1] is not self._vc
             )

@@ -18,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c "import cnnlab, torch, fastapi, playwright, onnx, onnxruntime, captum, build, expecttest, nbclient, ipykernel, dask.distributed, mpi4py" >/dev/null 2>&1 || [ "${CNNLAB_REINSTALL:-0}" = 1 ]; then
+if ! python3 -c "import cnnlab, numba, torch, fastapi, playwright, onnx, onnxruntime, captum, build, expecttest, nbclient, ipykernel, dask.distributed, mpi4py" >/dev/null 2>&1 || [ "${CNNLAB_REINSTALL:-0}" = 1 ]; then
   echo "setup: installing cnnlab with its extras (pip)"
   python3 -m pip install -q --disable-pip-version-check -e ".[all,dev,onnx,cluster]"
 else

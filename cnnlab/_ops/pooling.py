@@ -18,6 +18,7 @@ import numpy as np
 
 from .._args import window_output_size
 from ..autograd.function import Function
+from . import _kernels
 from .conv import _windows
 
 
@@ -89,13 +90,32 @@ def _phase_slot(o, kernel, stride, dilation, out_hw):
     return (r0 % sh, c0 % sw), slice(r0 // sh, r0 // sh + ho), slice(c0 // sw, c0 // sw + wo)
 
 
+def _compiled(kernel, stride, x) -> bool:
+    """Whether max pooling takes the compiled kernel (cnnlab/_ops/_kernels.py): overlapping
+    windows on a batch (N > 1), when numba is there and not switched off. Other windows stay
+    on NumPy: there the kernel saved about 4% of a mnist-cnn training step but loading numba
+    adds about 120 MB of RSS and 0.2 s of start-up, more than that buys; a single image
+    keeps numba out of ``cnnlab predict`` (docs/design/performance.md)."""
+    if x.ndim != 4 or x.shape[0] < 2 or x.size == 0:
+        return False
+    return _phase_split(kernel, stride) and _kernels.enabled()
+
+
 class MaxPool2dOp(Function):
     saves = ((0, None),)  # as torch: the input (and the indices)
+    compiled = False  # whether forward took the compiled kernel (argmax is then batch-last)
     def forward(self, x, kernel=(2, 2), stride=(2, 2), pad=(0, 0), dilation=(1, 1), ceil_mode=False, indices_out=None):
         (ho, wo), extra = _geometry(x.shape, kernel, stride, pad, dilation, ceil_mode)
         lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min  # integers: as torch
         xp = _padded(x, pad, extra, lowest)
         kh, kw = kernel
+        train = self.needs_input_grad[0] or indices_out is not None
+        if _compiled(kernel, stride, x):
+            out, argmax = _kernels.max_pool_forward(xp, kernel, stride, dilation, (ho, wo), train)
+            if not train:
+                return out
+            self.compiled = True
+            return self._keep(argmax, x, xp, kernel, stride, pad, dilation, indices_out, out)
         read = _offset_reader(xp, kernel, stride, dilation, (ho, wo), _phase_split(kernel, stride))
         out = read(0).copy(order="K")
         if not self.needs_input_grad[0] and indices_out is None:  # inference: the max alone
@@ -112,6 +132,9 @@ class MaxPool2dOp(Function):
             # o only grows, so max(argmax, better·o) records the last strict improvement; a
             # masked copyto(where=) is ~50× slower
             np.maximum(argmax, np.multiply(better, argmax.dtype.type(o), out=step), out=argmax)
+        return self._keep(argmax, x, xp, kernel, stride, pad, dilation, indices_out, out)
+
+    def _keep(self, argmax, x, xp, kernel, stride, pad, dilation, indices_out, out):
         self.save_for_backward(argmax)
         self.geometry = (x.shape, xp.shape, kernel, stride, pad, dilation)
         if indices_out is not None:
@@ -131,6 +154,11 @@ class MaxPool2dOp(Function):
         (argmax,) = self.saved
         x_shape, padded_shape, (kh, kw), stride, pad, dilation = self.geometry
         ho, wo = grad.shape[2:]
+        if self.compiled:
+            gp = _kernels.max_pool_backward(grad, argmax, padded_shape, (kh, kw), stride, dilation)
+            if gp.shape == x_shape:
+                return gp
+            return gp[:, :, pad[0] : pad[0] + x_shape[2], pad[1] : pad[1] + x_shape[3]]
         mask = np.empty_like(argmax, dtype=bool)
         if _phase_split((kh, kw), stride):
             gp = self._scatter_by_phase(grad, argmax, padded_shape, (kh, kw), stride, dilation, mask,

@@ -114,6 +114,19 @@ class Function:
     def apply(cls, *inputs: Any, **kwargs: Any) -> "Tensor":
         """Run the op on Tensors (or scalars/arrays) and record it for backward."""
         tensor_type = _tensor_type
+        if not is_grad_enabled():  # the lean path (inference): nothing to record or keep
+            for t in inputs:
+                if not isinstance(t, tensor_type):
+                    break
+            else:
+                ctx = cls()
+                ctx.needs_input_grad = _NO_GRADS[len(inputs)] if len(inputs) < 8 else (False,) * len(inputs)
+                ctx.saved = ()
+                out = ctx.forward(*[t._data for t in inputs], **kwargs)
+                result = tensor_type._wrap(out)
+                if cls.is_view and np.may_share_memory(out, inputs[0]._data):
+                    _mark_view(result, inputs[0])
+                return result
         reference = next((t for t in inputs if isinstance(t, tensor_type)), None)
         tensors = tuple(t if isinstance(t, tensor_type) else _coerce(t, reference) for t in inputs)
         ctx = cls()
@@ -144,6 +157,9 @@ class Function:
             if cls.saves != ():
                 ctx.versions = _saved_versions(ctx, tensors, result)
         return result
+
+
+_NO_GRADS = tuple((False,) * n for n in range(8))
 
 
 def rederive(view: "Tensor", op: str) -> Function:

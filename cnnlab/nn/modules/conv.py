@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ... import functional as F
-from ..._args import check_conv_input, conv_padding, pair, positive
+from ..._args import LayerName, check_conv_input, conv_padding, pair, positive
 from ..._creation import empty
 from .. import init
 from ..parameter import Parameter
@@ -85,7 +85,7 @@ class Conv2d(Module):
         _reset_conv_parameters(self.weight, self.bias)
 
     def forward(self, input):
-        check_conv_input(repr(self), input, self.in_channels, self.kernel_size, self._pads, self.dilation)
+        check_conv_input(LayerName(self), input, self.in_channels, self.kernel_size, self._pads, self.dilation)
         if self.padding_mode == "zeros":
             return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
         top, bottom, left, right = self._pads

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ... import functional as F
-from ..._args import adaptive_size, pool_args
+from ..._args import LayerName, adaptive_size, pool_args
 from ...functional.pooling import INT_DTYPES
 from .module import Module
 
@@ -40,7 +40,7 @@ class MaxPool2d(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        pool_args(repr(self), input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+        pool_args(LayerName(self), input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                   int_dtypes=INT_DTYPES)
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
@@ -80,7 +80,7 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input):
-        pool_args(repr(self), input, self.kernel_size, self.stride, self.padding, 1, self.ceil_mode,
+        pool_args(LayerName(self), input, self.kernel_size, self.stride, self.padding, 1, self.ceil_mode,
                   int_dtypes=("int64",))
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
@@ -111,7 +111,7 @@ class AdaptiveAvgPool2d(Module):
         self.output_size = output_size
 
     def forward(self, input):
-        adaptive_size(repr(self), input, self.output_size)
+        adaptive_size(LayerName(self), input, self.output_size)
         return F.adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self) -> str:
@@ -139,7 +139,7 @@ class AdaptiveMaxPool2d(Module):
         self.output_size, self.return_indices = output_size, return_indices
 
     def forward(self, input):
-        adaptive_size(repr(self), input, self.output_size)
+        adaptive_size(LayerName(self), input, self.output_size)
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
