@@ -254,7 +254,6 @@ def export_site(ex, out, samples: int = 64, runtime: str | Path | None = None) -
         (tmp / "params.bin").write_bytes(b"".join(params.chunks))
         # the run's curves and confusion matrix, and the first conv layer at every epoch if kept
         (tmp / "run.json").write_text(json.dumps({**ex.run(), "filters_history": ex.filters_over_training()}))
-        pre = ex.info.preprocess_dict if ex.info.preprocess == "image" else None
         site = {
             "format": SITE_FORMAT, "runtime": RUNTIME_PACKAGE,
             "model": {**info, "n_samples": len(listed)}, "classes": ex.classes, "layers": layers,
@@ -262,7 +261,7 @@ def export_site(ex, out, samples: int = 64, runtime: str | Path | None = None) -
             # the drawing is scaled 0..1 and normalised (as `pixels`); an upload's bytes go through
             # the training mapping (as cnnlab.inspect.to_model_input does for an image)
             "pixels_normalize": ex.info.normalize,
-            "image_normalize": None if pre is None else [pre["mean"], pre["std"]],
+            "image_normalize": None if ex.info.normalize is None else list(ex.info.normalize),
         }
         (tmp / "site.json").write_text(json.dumps(site, separators=(",", ":")))
         html, left_out = _index_html(f"cnnlab explain: {info['model']}")
