@@ -257,10 +257,6 @@ def _resume(state: TrainState, resume) -> None:
     state.last_good = Path(meta["path"])
     if "history" in extra:  # the checkpoint is the source of truth for finished epochs
         state.history.records, state.history.steps = history_from_store(extra["history"])
-    if "filter_history" in extra:
-        from .snapshots import FilterHistory
-
-        state.history.filters = FilterHistory.from_store(extra["filter_history"])
     elif state.out_dir is not None:  # a checkpoint written before it stored its history
         from .run_dir import MetricsLog
 
@@ -268,6 +264,10 @@ def _resume(state: TrainState, resume) -> None:
                                  if r.get("epoch", 0) <= state.start_epoch]
         state.history.steps = [s for s in MetricsLog(state.out_dir / "steps.jsonl").read()
                                if s.get("step", 0) <= state.step]
+    if "filter_history" in extra:  # the first conv layer at every finished epoch
+        from .snapshots import FilterHistory
+
+        state.history.filters = FilterHistory.from_store(extra["filter_history"])
 
 
 def _step_epoch_scheduler(scheduler, record: dict) -> None:
