@@ -62,6 +62,10 @@ class SGD(Optimizer):
             else:
                 buf = buf.numpy()
                 buf *= momentum
-                add_scaled(buf, grad, 1.0 - float(group["dampening"]))
+                dampening = float(group["dampening"])
+                if dampening == 0:  # 1.0 * grad is grad exactly: skip a grad-sized temporary
+                    buf += grad
+                else:
+                    add_scaled(buf, grad, 1.0 - dampening)
             grad = grad + momentum * buf if group["nesterov"] else buf
         add_scaled(param, grad, -lr)  # param -= lr * grad, without a param-sized temporary
