@@ -205,3 +205,16 @@ class MatMul(Function):
         if self.needs_input_grad[1]:
             gb = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape).reshape(b.shape)
         return ga, gb
+
+
+class LinearNoGrad(Function):
+    """``x @ w.T (+ b)`` as one op, for calls that record no graph (inference, ``no_grad``).
+
+    The same two NumPy operations as ``t()``, ``MatMul`` and ``Add`` one after the other, so
+    the same bits, with one op dispatch instead of three (``F.linear`` takes it only when no
+    input needs a gradient). It has no backward: a recorded call goes through the three ops.
+    """
+
+    def forward(self, x, w, b=None):
+        out = np.matmul(x, w.T)
+        return out if b is None else out + b

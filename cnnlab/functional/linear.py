@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from .._dtype import torch_name
+from .._ops.arithmetic import LinearNoGrad
 from .._tensor import Tensor
+from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.graph import label
 
 
@@ -39,6 +41,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{tuple(weight.shape)}, got {tuple(input.shape)}"
         )
     check_same_dtype("linear", input, weight, bias)
+    if not (is_grad_enabled() and (input.requires_grad or weight.requires_grad
+                                   or (bias is not None and bias.requires_grad))):
+        # nothing to record: one fused op (same bits) instead of t, matmul and add
+        return LinearNoGrad.apply(input, weight) if bias is None else LinearNoGrad.apply(input, weight, bias)
     wt = weight.t()
     out = input @ wt
     if bias is None:
