@@ -127,15 +127,19 @@ class Function:
                 if cls.is_view and np.may_share_memory(out, inputs[0]._data):
                     _mark_view(result, inputs[0])
                 return result
-        reference = next((t for t in inputs if isinstance(t, tensor_type)), None)
-        tensors = tuple(t if isinstance(t, tensor_type) else _coerce(t, reference) for t in inputs)
+        tensors = inputs
+        for t in inputs:
+            if not isinstance(t, tensor_type):  # a scalar or array operand: wrap them all
+                reference = next((t for t in inputs if isinstance(t, tensor_type)), None)
+                tensors = tuple(t if isinstance(t, tensor_type) else _coerce(t, reference) for t in inputs)
+                break
         ctx = cls()
-        needs = tuple(t.requires_grad for t in tensors)
-        record = is_grad_enabled() and any(needs)
+        needs = tuple([t.requires_grad for t in tensors])
+        record = any(needs) and is_grad_enabled()
         # an op that will never run backward need not keep anything for it (e.g. under no_grad)
         ctx.needs_input_grad = needs if record else (False,) * len(needs)
         ctx.saved = ()
-        out = ctx.forward(*(t._data for t in tensors), **kwargs)
+        out = ctx.forward(*[t._data for t in tensors], **kwargs)
         result = tensor_type._wrap(out, requires_grad=record)
         if cls.is_view and np.may_share_memory(out, tensors[0]._data):
             _mark_view(result, tensors[0])
