@@ -309,7 +309,7 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -
             _release(node)
     if not retain_graph:  # (and the nodes no gradient reached)
         for node in order:
-            if isinstance(node, Function):
+            if isinstance(node, Function) and not node.released:
                 _release(node)
 
 
