@@ -96,10 +96,11 @@ def conv_padding(padding, kernel_size, stride, dilation, op: str) -> tuple[int, 
 
 def check_conv_input(name: str, input, in_channels: int, kernel_size, pads, dilation) -> None:
     """Raise ValueError (naming ``name``) if ``input`` does not fit the convolution."""
-    if input.ndim not in (3, 4) or input.shape[-3] != in_channels:
-        raise ValueError(f"{name}: expected input of shape (N, {in_channels}, H, W), got {tuple(input.shape)}")
+    shape = tuple(input.shape)
+    if len(shape) not in (3, 4) or shape[-3] != in_channels:
+        raise ValueError(f"{name}: expected input of shape (N, {in_channels}, H, W), got {shape}")
     top, bottom, left, right = pads
-    padded = (input.shape[-2] + top + bottom, input.shape[-1] + left + right)
+    padded = (shape[-2] + top + bottom, shape[-1] + left + right)
     reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
     if reach[0] > padded[0] or reach[1] > padded[1]:
         raise ValueError(

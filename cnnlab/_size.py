@@ -21,6 +21,8 @@ class Size(tuple):
     __str__ = __repr__
 
     def __getitem__(self, index):
+        if type(index) is int:  # the common case (shape[-1] on every layer call): kept short
+            return tuple.__getitem__(self, index)
         item = super().__getitem__(index)
         return Size(item) if isinstance(index, slice) else item
 
