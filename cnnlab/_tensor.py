@@ -15,6 +15,7 @@ checks that nothing else touches them.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -805,7 +806,8 @@ class Tensor:
         start, end = start_dim % self.ndim, end_dim % self.ndim
         if start > end:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-        new = self.shape[:start] + (int(np.prod(self.shape[start : end + 1])),) + self.shape[end + 1 :]
+        shape = self._data.shape
+        new = shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :]
         return self.reshape(new)
 
     def permute(self, *dims):
