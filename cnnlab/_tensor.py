@@ -840,7 +840,7 @@ class Tensor:
     def t(self):
         if self.ndim > 2:
             raise ValueError(f"t(): expects a tensor with <= 2 dimensions, got {self.ndim}")
-        return _named(self.T, "TBackward0") if self.ndim == 2 else self
+        return _named(sh.Permute.apply(self, dims=(1, 0)), "TBackward0") if self.ndim == 2 else self
 
     @_numpy_names
     def squeeze(self, dim=None):
