@@ -14,7 +14,7 @@ baseline is the same reading right after importing the library (and, for ``alexn
 building the model and the batch, so the ``step`` column is what the step itself added).
 
 Usage:
-    python benchmarks/memory.py [--batch 32] [--only vgg16|alexnet]
+    python benchmarks/memory.py [--batch 128] [--only vgg16|alexnet]
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def measure(workload: str, library: str, batch: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=32, help="AlexNet batch size (default 32; d2l uses 128)")
+    parser.add_argument("--batch", type=int, default=128, help="AlexNet batch size (default 128, as d2l trains it)")
     parser.add_argument("--only", choices=WORKLOADS, help="run one workload")
     parser.add_argument("--child", nargs=2, metavar=("WORKLOAD", "LIBRARY"), help=argparse.SUPPRESS)
     args = parser.parse_args()

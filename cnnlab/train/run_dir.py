@@ -64,6 +64,7 @@ def create_run_dir(
         RunExistsError: ``out`` already holds a run and neither ``resume`` nor ``force`` is set.
         FileNotFoundError: ``resume`` on a directory without a run.
     """
+    check_run_dir(out, resume=resume, force=force)
     if out is None:
         base = Path(root) / default_run_name(model, dataset)
         out, i = base, 1
@@ -71,20 +72,36 @@ def create_run_dir(
             out, i = Path(f"{base}-{i}"), i + 1
     out = Path(out)
     if resume:
-        if not (out / "checkpoint.safetensors").is_file():
-            raise FileNotFoundError(f"--resume: {str(out)!r} holds no checkpoint.safetensors to resume from")
         return out
     if holds_run(out):
-        if not force:
-            raise RunExistsError(
-                f"output directory {str(out)!r} already holds a run; pass --resume to continue it, "
-                "--force to replace it, or choose another --out"
-            )
         for name in (*RUN_MARKERS, "best.safetensors", "steps.jsonl", "loss.png", "accuracy.png",
                      "confusion.png", "rmse.png", "summary.txt"):
             (out / name).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def check_run_dir(out: str | os.PathLike | None, *, resume: bool = False, force: bool = False) -> None:
+    """Refuse a run directory as :func:`create_run_dir` would, without creating anything (so a
+    run can check ``--out`` before loading its data, and create the directory only once the
+    data and model are ready: a start that fails leaves no empty directory behind).
+
+    Raises:
+        RunExistsError: ``out`` already holds a run and neither ``resume`` nor ``force`` is set.
+        FileNotFoundError: ``resume`` on a directory without a run.
+    """
+    if out is None:
+        return
+    out = Path(out)
+    if resume:
+        if not (out / "checkpoint.safetensors").is_file():
+            raise FileNotFoundError(f"--resume: {str(out)!r} holds no checkpoint.safetensors to resume from")
+        return
+    if holds_run(out) and not force:
+        raise RunExistsError(
+            f"output directory {str(out)!r} already holds a run; pass --resume to continue it, "
+            "--force to replace it, or choose another --out"
+        )
 
 
 def remove_stale_temp_files(run: str | os.PathLike) -> list[Path]:

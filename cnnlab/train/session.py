@@ -26,7 +26,7 @@ from .callbacks import CHECKPOINT, StopAfter
 from .loop import TrainingDiverged, evaluate, fit
 from .recipe import (OPTIMIZERS, SCHEDULERS, _choice, build_optimizer, build_scheduler,
                      check_model_fits, dataset_arrays, dataset_task, fit_preprocess)
-from .run_dir import create_run_dir, set_latest, write_json
+from .run_dir import check_run_dir, create_run_dir, set_latest, write_json
 
 
 @dataclass
@@ -294,8 +294,8 @@ def _prepare_run(cfg: TrainConfig, *, out, root, resume, force, dp) -> dict:
 
     writer = dp is None or dp.is_root
     check_names(cfg)
-    run = create_run_dir(out, model=cfg.model, dataset=cfg.data, root=root, resume=resume, force=force) \
-        if writer else None
+    if writer:  # refused now, created once the data and the model are ready (no empty directory on failure)
+        check_run_dir(out, resume=resume, force=force)
     train_set = _load_split(cfg.data, True, cfg.data_root, cfg.split())
     test_set = _load_split(cfg.data, False, cfg.data_root, cfg.split())
     task = dataset_task(train_set)
@@ -319,6 +319,8 @@ def _prepare_run(cfg: TrainConfig, *, out, root, resume, force, dp) -> dict:
     scheduler = build_scheduler(cfg.scheduler, optimizer, epochs=cfg.epochs,
                                 steps_per_epoch=len(train_loader), lr=cfg.lr)
     input_shape = models.spec(cfg.model).input_shape
+    run = create_run_dir(out, model=cfg.model, dataset=cfg.data, root=root, resume=resume, force=force) \
+        if writer else None
     if writer:
         atomic_write_bytes(run / "summary.txt", (model_summary_text(model, input_shape) + "\n").encode())
     info = {"config": asdict(cfg), "model_config": model_config, "task": task, "classes": classes,

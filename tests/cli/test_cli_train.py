@@ -170,3 +170,17 @@ def test_eval_refuses_corrupt_checkpoints_and_wrong_data(tiny_run, tmp_path, cap
     assert rc == 2 and "trained on inputs of shape 1x28x28" in err and "iris" in err
     rc, _, err = cli(capsys, "predict", tmp_path / "nothing.safetensors", tmp_path / "x.png")
     assert rc == 2 and "nothing.safetensors" in err and "does not exist" in err
+
+
+def test_a_run_that_fails_to_start_leaves_no_empty_directory(tmp_path, capsys):
+    out, root = tmp_path / "new-run", tmp_path / "runs"
+    # the model cannot take this data: refused after the data are loaded, before any training
+    assert main(["train", "mnist-cnn", "--data", "iris", "--out", str(out), "--runs-root", str(root),
+                 "--no-progress"]) == 2
+    assert "expects inputs of shape 1x28x28" in capsys.readouterr().err
+    assert not out.exists() and not root.exists()
+    # an --out that holds a run is still refused before anything is loaded
+    (out).mkdir()
+    (out / "run.json").write_text("{}")
+    assert main(["train", "mnist-cnn", "--data", "mnist10k", "--out", str(out), "--no-progress"]) == 2
+    assert "already holds a run" in capsys.readouterr().err
