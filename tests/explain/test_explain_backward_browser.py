@@ -10,15 +10,13 @@ and ``CNNLAB_EXPLAIN_CHECKPOINT`` work as in test_explain_browser.py (the screen
 from __future__ import annotations
 
 import os
-import threading
-import time
 import types
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from test_explain_browser import _free_port, _sample_input, _shot, _synthetic_kwargs, browser, page  # noqa: F401
+from test_explain_browser import _sample_input, _shot, _synthetic_kwargs, browser, page, serving  # noqa: F401
 from torch_zoo import MnistCNN
 
 pytestmark = pytest.mark.browser
@@ -28,8 +26,6 @@ pytestmark = pytest.mark.browser
 def server():
     """test_explain_browser's server, with per-epoch filter snapshots: a trained run's own, or for
     the synthetic model three made-up epochs that end at its conv1 weights."""
-    import uvicorn
-
     from cnnlab.explain import create_app
     from cnnlab.train.snapshots import FilterHistory
 
@@ -43,17 +39,8 @@ def server():
         w = kwargs["model"].conv1.weight.detach().numpy()
         kwargs["filter_history"] = FilterHistory("conv1", [0, 1, 2], np.stack([w * 0.2, w * 0.6, w]))
     app = create_app(**kwargs)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 15
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.02)
-    assert srv.started, "the explainer's server did not start"
-    yield types.SimpleNamespace(url=f"http://127.0.0.1:{port}", ex=app.state.explainer, kwargs=kwargs)
-    srv.should_exit = True
-    thread.join(10)
+    with serving(app) as url:
+        yield types.SimpleNamespace(url=url, ex=app.state.explainer, kwargs=kwargs)
 
 
 def _twin(server):

@@ -9,6 +9,7 @@ seeded ``mnist-cnn`` on synthetic digits.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import socket
@@ -33,6 +34,26 @@ def _free_port():
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def serving(app):
+    """Serve the FastAPI ``app`` on a free 127.0.0.1 port in a thread; yields its base URL."""
+    import uvicorn
+
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 15
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.02)
+    assert srv.started, "the explainer's server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+
+
 def _synthetic_kwargs():
     import cnnlab
     from cnnlab import models
@@ -54,8 +75,6 @@ def _synthetic_kwargs():
 
 @pytest.fixture(scope="module")
 def server():
-    import uvicorn
-
     from cnnlab.explain import create_app
 
     ckpt = os.environ.get("CNNLAB_EXPLAIN_CHECKPOINT")
@@ -66,17 +85,8 @@ def server():
     else:
         kwargs = _synthetic_kwargs()
     app = create_app(**kwargs)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 15
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.02)
-    assert srv.started, "the explainer's server did not start"
-    yield types.SimpleNamespace(url=f"http://127.0.0.1:{port}", ex=app.state.explainer, kwargs=kwargs)
-    srv.should_exit = True
-    thread.join(10)
+    with serving(app) as url:
+        yield types.SimpleNamespace(url=url, ex=app.state.explainer, kwargs=kwargs)
 
 
 @pytest.fixture(scope="module")

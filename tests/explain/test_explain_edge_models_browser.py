@@ -6,13 +6,11 @@ asking the server for what does not exist (the browser fixture of test_explain_b
 
 from __future__ import annotations
 
-import threading
-import time
 import types
 
 import numpy as np
 import pytest
-from test_explain_browser import _free_port, browser  # noqa: F401
+from test_explain_browser import browser, serving  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -23,21 +21,10 @@ def _dataset():
     return types.SimpleNamespace(data=data, targets=np.arange(12) % 10, classes=[str(i) for i in range(10)])
 
 
-def _serve(model):
-    import uvicorn
-
+def _app(model):
     from cnnlab.explain import create_app
 
-    app = create_app(model, {"model": "edge case", "dataset": "noise"}, _dataset(), input_shape=(1, 28, 28))
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 15
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.02)
-    assert srv.started
-    return srv, thread, f"http://127.0.0.1:{port}"
+    return create_app(model, {"model": "edge case", "dataset": "noise"}, _dataset(), input_shape=(1, 28, 28))
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +37,8 @@ def servers():
     cnn = nn.Sequential(nn.Conv2d(1, 4, 3, bias=False), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 26 * 26, 10))
     with cnnlab.no_grad():
         cnn[0].weight.zero_()
-    started = {name: _serve(m) for name, m in (("mlp", mlp), ("cnn", cnn))}
-    yield {name: url for name, (_, _, url) in started.items()}
-    for srv, thread, _ in started.values():
-        srv.should_exit = True
-        thread.join(10)
+    with serving(_app(mlp)) as mlp_url, serving(_app(cnn)) as cnn_url:
+        yield {"mlp": mlp_url, "cnn": cnn_url}
 
 
 def _open(browser, url):  # noqa: F811

@@ -27,7 +27,7 @@ import pytest
 
 from cnnlab.cli import main
 
-from test_explain_browser import ARGS, CHROMIUM  # the launch settings of the live page's browser tests
+from test_explain_browser import browser  # noqa: F401  (the live page's browser fixture and launch settings)
 
 MB = 1_000_000
 
@@ -180,16 +180,6 @@ def served(site):
     yield f"http://127.0.0.1:{srv.server_address[1]}"
     srv.shutdown()
     thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
