@@ -23,7 +23,7 @@ __all__ = [
     "positive_int", "nonneg_int", "int_range", "positive_float", "nonneg_float", "finite_float", "float_range",
     "fraction", "existing_file", "existing_dir", "existing_path", "checkpoint_path", "output_file",
     "optional_output_file", "output_dir", "not_a_file", "image_source", "image_file", "photo_source", "port", "available_memory", "check_writable",
-    "cluster_spec", "grid_axis",
+    "cluster_spec", "grid_axis", "add_threads_argument", "check_threads",
 ]
 
 # Sizes beyond this are typos, not requests: 2**31 keeps every count inside int32 arithmetic.
@@ -285,6 +285,24 @@ def available_memory() -> int:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return 2**63
+
+
+def add_threads_argument(p) -> None:
+    """``--threads`` of the commands that run many trainings (``reproduce``, ``sweep``); see
+    :func:`check_threads`."""
+    p.add_argument("--threads", type=positive_int, metavar="N",
+                   help="serial runs: BLAS threads per training (default: all cores). Serial and --cluster runs "
+                        "agree bit for bit when they use the same count (OpenBLAS rounds some products "
+                        "differently with another one); a local cluster's count is local:WORKERSxTHREADS")
+
+
+def check_threads(args) -> None:
+    """``--threads`` is for serial runs; a cluster's workers take theirs from ``--cluster``."""
+    if args.threads and args.cluster:
+        from .errors import CLIError
+
+        raise CLIError("--threads sets the serial runs' BLAS threads; give a local cluster's as "
+                       "--cluster local:WORKERSxTHREADS")
 
 
 def cluster_spec(text: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .args import cluster_spec, existing_dir, output_dir, positive_int
+from .args import add_threads_argument, check_threads, cluster_spec, existing_dir, output_dir
 from .errors import CLIError, CLIRuntimeError
 
 
@@ -18,17 +18,12 @@ def register(subparsers) -> None:
                    help="run every seed as a Dask task: local (one worker per core), local:WORKERS, "
                         "local:WORKERSxTHREADS or tcp://HOST:PORT (a running scheduler); the table equals "
                         "the serial one run with the workers' --threads (needs the 'cluster' extra)")
-    p.add_argument("--threads", type=positive_int, metavar="N",
-                   help="serial runs: BLAS threads per training (default: all cores). Serial and --cluster runs "
-                        "agree bit for bit when they use the same count (OpenBLAS rounds some products "
-                        "differently with another one); a local cluster's count is local:WORKERSxTHREADS")
+    add_threads_argument(p)
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
-    if args.threads and args.cluster:
-        raise CLIError("--threads sets the serial runs' BLAS threads; give a local cluster's as "
-                       "--cluster local:WORKERSxTHREADS")
+    check_threads(args)
     from ..reproduce import reproduce
 
     try:

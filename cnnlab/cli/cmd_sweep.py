@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .args import cluster_spec, existing_dir, grid_axis, output_dir, positive_int
+from .args import (add_threads_argument, check_threads, cluster_spec, existing_dir, grid_axis, output_dir,
+                   positive_int)
 from .errors import CLIError, CLIRuntimeError
 
 
@@ -29,17 +30,12 @@ def register(subparsers) -> None:
     p.add_argument("--data-root", type=existing_dir, help="folder holding full data sets")
     p.add_argument("--out", type=output_dir, default=".", help="where sweep.md and sweep.json go (default .)")
     p.add_argument("--runs", type=output_dir, default="runs/sweep", help="root of the per-run directories")
-    p.add_argument("--threads", type=positive_int, metavar="N",
-                   help="serial runs: BLAS threads per training (default: all cores). Serial and --cluster runs "
-                        "agree bit for bit when they use the same count (OpenBLAS rounds some products "
-                        "differently with another one); a local cluster's count is local:WORKERSxTHREADS")
+    add_threads_argument(p)
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
-    if args.threads and args.cluster:
-        raise CLIError("--threads sets the serial runs' BLAS threads; give a local cluster's as "
-                       "--cluster local:WORKERSxTHREADS")
+    check_threads(args)
     from ..cluster.sweep import find_recipe, sweep
 
     try:
